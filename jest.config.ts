@@ -1,0 +1,40 @@
+import * as path from 'node:path';
+import type { Config } from 'jest';
+
+// One project a package; workspace packages resolve to their sources, so tests need no build first.
+const moduleNameMapper = {
+  '^@tidings/(core|express|fastify|redis)$': path.join(__dirname, 'packages/$1/src/index.ts'),
+  '^(\\.{1,2}/.*)\\.js$': '$1',
+};
+
+const transform: Config['transform'] = {
+  '^.+\\.ts$': ['ts-jest', { tsconfig: path.join(__dirname, 'tsconfig.jest.json') }],
+};
+
+function project(displayName: string, roots: string[], extra: Partial<Config> = {}): Config {
+  return {
+    displayName,
+    rootDir: __dirname,
+    roots: roots.map((r) => `<rootDir>/${r}`),
+    testMatch: ['**/*.test.ts'],
+    testEnvironment: 'node',
+    moduleNameMapper,
+    transform,
+    ...extra,
+  };
+}
+
+const config: Config = {
+  testTimeout: 30_000,
+  projects: [
+    project('core', ['packages/core/test']),
+    project('express', ['packages/express/test']),
+    project('fastify', ['packages/fastify/test']),
+    project('redis', ['packages/redis/test']),
+    project('examples', ['examples/dashboard/test']),
+    // Imports the built packages (run `pnpm build` first; `pnpm test` does).
+    project('dist', ['test'], { moduleNameMapper: {} }),
+  ],
+};
+
+export default config;

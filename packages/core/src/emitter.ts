@@ -1,0 +1,468 @@
+/**
+ * SseEmitter: one event stream to one client, modelled on Spring's SseEmitter.
+ * Lifecycle pending → open → completed; every way of ending (complete, error, timeout, disconnect,
+ * slow client) goes through one place, `#finish`, so timers, subscriptions and listeners are released once.
+ */
+import type { OutgoingHttpHeaders } from 'node:http';
+import {
+  SseAlreadyAttachedError,
+  SseClosedError,
+  SseInvalidOptionError,
+  SseSerializeError,
+  SseSlowClientError,
+} from './errors.js';
+import {
+  encodeComment,
+  type PreparedEvent,
+  prepareEvent,
+  type Serializer,
+  type SseEventBuilder,
+  toEvent,
+} from './frame.js';
+import { startKeepAlive, stopKeepAlive } from './keepalive.js';
+import { type LastEventIdRejection, readLastEventId, wantsJson } from './request.js';
+import { ResponseSink, type SseRequest, type SseResponse } from './sink.js';
+import { type DeliveryCounters, kCounters, kDeliver, kOnFinish } from './symbols.js';
+
+/**
+ * How the response carries events:
+ * - `stream`: one long-lived response (the default);
+ * - `long-poll`: the response ends once the first events are flushed (or at `timeout`); the client reconnects
+ *   with `Last-Event-ID`. For clients behind proxies that buffer responses;
+ * - `short-poll`: one JSON answer `{ events, lastEventId }` instead of a stream. Chosen by itself when the
+ *   request accepts `application/json` but not `text/event-stream` and no mode is set.
+ */
+export type SseMode = 'stream' | 'long-poll' | 'short-poll';
+
+export interface SseEmitterOptions {
+  /** ms until `onTimeout` listeners run and the emitter completes; 0 = never (long/short poll: 30 s). */
+  timeout?: number;
+  /** ms between keep-alive comments (`:`), or false for none. Default 15000. */
+  keepAlive?: number | false;
+  /** Sent once as `retry:` when the stream opens (long-poll mode: 0 unless set). */
+  retry?: number;
+  /** Turns non-string data into text. Default JSON.stringify. */
+  serialize?: Serializer;
+  /** Per-client outbound buffer cap in bytes; past it the client is closed as slow. Default 1 MiB. */
+  maxBufferedBytes?: number;
+  /** ms a write may stay undrained before the client is closed as slow. Default 30000. */
+  sendTimeout?: number;
+  /** See {@link SseMode}. Default: `stream`, or `short-poll` for JSON-only clients. */
+  mode?: SseMode;
+  /** Called when the client sent a `Last-Event-ID` that was ignored (too long or with control characters). */
+  onInvalidLastEventId?(reason: LastEventIdRejection): void;
+}
+
+/** The defaults of {@link SseEmitterOptions}. */
+export const EMITTER_DEFAULTS = Object.freeze({
+  timeout: 0,
+  keepAlive: 15_000,
+  maxBufferedBytes: 1024 * 1024,
+  sendTimeout: 30_000,
+  pollTimeout: 30_000,
+});
+
+/** What {@link SseEmitter.attach} takes besides the request and response. */
+export interface AttachOptions {
+  /** Headers to add to the response (a framework's collected headers, CORS). */
+  headers?: OutgoingHttpHeaders;
+}
+
+/** One event as a short-polling client receives it (the fields an EventSource `MessageEvent` carries). */
+export interface PolledEvent {
+  id?: string;
+  event: string;
+  data: string;
+}
+
+/** Lifecycle state: `pending` until attached to a response, `open` while streaming, then `completed` for good. */
+export type SseEmitterState = 'pending' | 'open' | 'completed';
+
+type EventMap = Record<string, unknown>;
+/** The event names an emitter accepts: its map's keys, plus `message` (an unnamed event). */
+export type EventName<Events extends EventMap> = (keyof Events & string) | 'message';
+/** The data type for event `N` in `Events` (`unknown` for an unnamed event not in the map). */
+export type EventData<Events extends EventMap, N extends string> = N extends keyof Events ? Events[N] : unknown;
+
+type Ending = 'complete' | 'error' | 'disconnect' | 'slow';
+type Waiter = { resolve(): void; reject(err: Error): void };
+
+const PING = Buffer.from(':\n\n');
+/** Brands emitters so they are recognised across duplicate copies of the package. */
+export const EMITTER = Symbol.for('tidings.emitter');
+const resolved = Promise.resolve();
+
+/**
+ * A Server-Sent Events stream to one client. Sends made before it is attached to a response are queued
+ * (bounded by `maxBufferedBytes`) and flushed in order when it opens. `Events` maps event names to data types.
+ *
+ * @example
+ * const em = new SseEmitter<{ tick: number }>({ retry: 3000 }).attach(req, res);
+ * await em.send(event({ event: 'tick', data: Date.now() }));
+ */
+export class SseEmitter<Events extends EventMap = EventMap> {
+  readonly [EMITTER] = true;
+  readonly #timeout: number;
+  readonly #keepAlive: number | false;
+  readonly #retry: number | undefined;
+  readonly #serialize: Serializer | undefined;
+  readonly #maxBufferedBytes: number;
+  readonly #sendTimeout: number;
+  readonly #onInvalidLastEventId: ((reason: LastEventIdRejection) => void) | undefined;
+  #mode: SseMode | undefined;
+
+  #state: SseEmitterState = 'pending';
+  #sink: ResponseSink | undefined;
+  #lastEventId: string | undefined;
+  /** Frames sent before attach; flushed on open. */
+  #early: PreparedEvent[] = [];
+  #earlyBytes = 0;
+  /** complete() was called before attach: end right after the early frames are flushed. */
+  #completeOnOpen = false;
+  /** Events collected for a short-polling client. */
+  #polled: PolledEvent[] = [];
+  #endScheduled = false;
+  #waiters: Waiter[] = [];
+  #timeoutTimer: NodeJS.Timeout | undefined;
+  #sendTimer: NodeJS.Timeout | undefined;
+  #lingerTimer: NodeJS.Timeout | undefined;
+  /** Why the emitter was closed, when it was closed as slow: later sends reject with it. */
+  #closeError: Error | undefined;
+  readonly #ping = (): void => {
+    // Keep-alive tick (shared timer): a bare `:` unless the client is behind anyway.
+    if (this.#state === 'open' && this.#sink!.writableLength === 0) this.#sink!.write(PING);
+  };
+
+  readonly #timeoutListeners: Array<() => void> = [];
+  readonly #completionListeners: Array<() => void> = [];
+  readonly #errorListeners: Array<(err: unknown) => void> = [];
+
+  /** @internal Callbacks run once on completion (channel unsubscription). */
+  readonly [kOnFinish] = new Set<() => void>();
+  /** @internal Registry counters, when a registry tracks this emitter. */
+  [kCounters]: DeliveryCounters | undefined;
+
+  constructor(options: SseEmitterOptions = {}) {
+    this.#timeout = checkMs('timeout', options.timeout ?? EMITTER_DEFAULTS.timeout);
+    const keepAlive = options.keepAlive ?? EMITTER_DEFAULTS.keepAlive;
+    this.#keepAlive = keepAlive === false ? false : checkMs('keepAlive', keepAlive);
+    if (this.#keepAlive === 0) this.#keepAlive = false;
+    this.#retry = options.retry === undefined ? undefined : checkMs('retry', options.retry);
+    this.#serialize = options.serialize;
+    this.#maxBufferedBytes = checkMs('maxBufferedBytes', options.maxBufferedBytes ?? EMITTER_DEFAULTS.maxBufferedBytes);
+    this.#sendTimeout = checkMs('sendTimeout', options.sendTimeout ?? EMITTER_DEFAULTS.sendTimeout);
+    this.#mode = options.mode;
+    this.#onInvalidLastEventId = options.onInvalidLastEventId;
+    if (this.#mode !== undefined && !['stream', 'long-poll', 'short-poll'].includes(this.#mode)) {
+      throw new SseInvalidOptionError(`mode must be 'stream', 'long-poll' or 'short-poll', got ${String(this.#mode)}.`);
+    }
+  }
+
+  /** `pending` until attached, `open` while streaming, `completed` once ended for any reason. */
+  get state(): SseEmitterState {
+    return this.#state;
+  }
+
+  /** The client's `Last-Event-ID` header, else its `?lastEventId=` query value; undefined when absent or ignored. */
+  get lastEventId(): string | undefined {
+    return this.#lastEventId;
+  }
+
+  /** How this emitter carries events; known once attached. */
+  get mode(): SseMode | undefined {
+    return this.#mode;
+  }
+
+  /**
+   * Binds the emitter to a request/response and opens the stream (headers go out at once). Adapters call
+   * this for you; call it yourself with plain `node:http`. Throws `SSE_ERR_ALREADY_ATTACHED` on a second call
+   * and `SSE_ERR_HEADERS_SENT` when the response has already begun.
+   */
+  attach(req: SseRequest, res: SseResponse, options: AttachOptions = {}): this {
+    if (this.#sink !== undefined) throw new SseAlreadyAttachedError();
+    const reading = readLastEventId(req);
+    if (reading.rejected !== undefined) this.#onInvalidLastEventId?.(reading.rejected);
+    this.#lastEventId = reading.lastEventId;
+    this.#mode ??= wantsJson(req) ? 'short-poll' : 'stream';
+    this.#sink = new ResponseSink(
+      req,
+      res,
+      {
+        drain: () => this.#onDrain(),
+        close: () => {
+          clearTimeout(this.#lingerTimer);
+          this.#finish('disconnect');
+        },
+      },
+      options.headers,
+    );
+    if (this.#mode !== 'short-poll') this.#sink.openStream();
+    if (this.#state === 'completed' && !this.#completeOnOpen) {
+      this.#sink.end(); // completed with an error before it was attached: end the response empty
+      return this;
+    }
+    this.#state = 'open';
+    this.#open();
+    return this;
+  }
+
+  /**
+   * Sends an event made with `event()`, or any other value as the data of an unnamed event (never read as
+   * event fields). Resolves once the socket accepted the frame (after `drain` when the client is behind);
+   * rejects with `SSE_ERR_CLOSED` once the client is gone or the emitter completed, `SSE_ERR_SERIALIZE` when
+   * the data cannot be serialized (the stream stays usable). Rejections are pre-handled: an un-awaited send
+   * never crashes the process.
+   */
+  send<N extends EventName<Events>>(ev: SseEventBuilder<N, EventData<Events, N>>): Promise<void>;
+  send<D>(data: D extends SseEventBuilder<string, unknown> ? never : D): Promise<void>;
+  send(value: unknown): Promise<void> {
+    if (this.#state === 'completed') return handled(Promise.reject(this.#closeError ?? new SseClosedError()));
+    let prepared: PreparedEvent;
+    try {
+      prepared = prepareEvent(toEvent(value), this.#serialize);
+    } catch (err) {
+      if (err instanceof SseSerializeError) return handled(Promise.reject(err));
+      throw err; // invalid fields are programmer errors: thrown synchronously, nothing written
+    }
+    return this.#push(prepared, true);
+  }
+
+  /** Sends a comment (`: text` lines, ignored by clients); no text sends a bare `:`. */
+  comment(text?: string): Promise<void> {
+    if (this.#state === 'completed') return handled(Promise.reject(new SseClosedError()));
+    return this.#push({ frame: Buffer.from(encodeComment(text)) }, false);
+  }
+
+  /** Ends the stream once queued frames are flushed. Idempotent. */
+  complete(): void {
+    if (this.#state === 'pending') {
+      this.#state = 'completed';
+      this.#completeOnOpen = true;
+      return;
+    }
+    this.#finish('complete');
+  }
+
+  /**
+   * Ends the stream because of `err`: `onError` listeners get it, the response ends, and nothing of the error
+   * (message, stack) is written to the client.
+   */
+  completeWithError(err: unknown): void {
+    if (this.#state === 'completed') return;
+    if (this.#state === 'pending') {
+      this.#state = 'completed';
+      this.#early = [];
+      this.#emitError(err);
+      this.#runCompletion();
+      return;
+    }
+    this.#finish('error', err);
+  }
+
+  /** Runs `cb` when the timeout fires, before completion: it may still send a last event. */
+  onTimeout(cb: () => void): this {
+    this.#timeoutListeners.push(cb);
+    return this;
+  }
+
+  /** Runs `cb` exactly once when the emitter completes for any reason (queued if it already has). */
+  onCompletion(cb: () => void): this {
+    if (this.#state === 'completed' && !this.#completeOnOpen) queueMicrotask(cb);
+    else this.#completionListeners.push(cb);
+    return this;
+  }
+
+  /** Runs `cb` with the error on `completeWithError` or when the client is closed as slow. */
+  onError(cb: (err: unknown) => void): this {
+    this.#errorListeners.push(cb);
+    return this;
+  }
+
+  /** @internal Writes one pre-encoded event (channel broadcast); false when nothing can be written. */
+  [kDeliver](prepared: PreparedEvent): boolean {
+    if (this.#state !== 'open') return false;
+    this.#write(prepared, true);
+    return this.#state === 'open' || this.#endScheduled;
+  }
+
+  /** Sends the retry line, flushes early frames, starts the timers. */
+  #open(): void {
+    const polling = this.#mode !== 'stream';
+    const retry = this.#retry ?? (this.#mode === 'long-poll' ? 0 : undefined);
+    if (retry !== undefined && this.#mode !== 'short-poll') this.#sink!.write(Buffer.from(`retry: ${retry}\n\n`));
+    const timeout = this.#timeout || (polling ? EMITTER_DEFAULTS.pollTimeout : 0);
+    if (timeout > 0) {
+      this.#timeoutTimer = setTimeout(() => this.#onTimeout(), timeout);
+      this.#timeoutTimer.unref();
+    }
+    if (this.#keepAlive !== false && this.#mode === 'stream') startKeepAlive(this.#ping, this.#keepAlive);
+    const early = this.#early;
+    this.#early = [];
+    this.#earlyBytes = 0;
+    for (const prepared of early) this.#write(prepared, prepared.data !== undefined || prepared.event !== undefined);
+    if (this.#completeOnOpen) this.#finish('complete');
+  }
+
+  /** Queues before attach, writes after; the promise follows the write. */
+  #push(prepared: PreparedEvent, counted: boolean): Promise<void> {
+    if (this.#state === 'pending') {
+      if (this.#earlyBytes + prepared.frame.length > this.#maxBufferedBytes) {
+        return handled(
+          Promise.reject(
+            new SseSlowClientError(
+              `The emitter is not attached to a response yet and already queues ${this.#earlyBytes} bytes ` +
+                `(maxBufferedBytes ${this.#maxBufferedBytes}); attach it before sending more.`,
+            ),
+          ),
+        );
+      }
+      this.#early.push(prepared);
+      this.#earlyBytes += prepared.frame.length;
+      return resolved;
+    }
+    const accepted = this.#write(prepared, counted);
+    if (this.#state === 'completed' && !this.#endScheduled) {
+      return handled(Promise.reject(this.#closeError ?? new SseClosedError()));
+    }
+    if (accepted) return resolved;
+    return handled(new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject })));
+  }
+
+  /** Writes a frame to the client; returns false when the client is behind (wait for drain). */
+  #write(prepared: PreparedEvent, counted: boolean): boolean {
+    if (this.#mode === 'short-poll') {
+      if (prepared.data !== undefined) {
+        this.#polled.push({ id: prepared.id, event: prepared.event ?? 'message', data: prepared.data });
+      }
+      this.#scheduleEnd();
+      return true;
+    }
+    const sink = this.#sink!;
+    const size = prepared.frame.length;
+    if (sink.writableLength + size > this.#maxBufferedBytes) {
+      this.#closeSlow(
+        `The client fell ${sink.writableLength} bytes behind (maxBufferedBytes ${this.#maxBufferedBytes}); it was disconnected and can resume with Last-Event-ID.`,
+      );
+      return false;
+    }
+    const accepted = sink.write(prepared.frame);
+    const counters = this[kCounters];
+    if (counted && counters !== undefined) {
+      counters.eventsSent++;
+      counters.bytesSent += size;
+    }
+    if (!accepted && this.#sendTimer === undefined) {
+      this.#sendTimer = setTimeout(
+        () =>
+          this.#closeSlow(
+            `A write stayed undrained for ${this.#sendTimeout} ms (sendTimeout); the client was disconnected.`,
+          ),
+        this.#sendTimeout,
+      );
+      this.#sendTimer.unref();
+    }
+    if (this.#mode === 'long-poll') this.#scheduleEnd();
+    return accepted;
+  }
+
+  /** Long and short polling: end once the frames written in this turn of the event loop are out. */
+  #scheduleEnd(): void {
+    if (this.#endScheduled) return;
+    this.#endScheduled = true;
+    setImmediate(() => this.#finish('complete'));
+  }
+
+  #onDrain(): void {
+    clearTimeout(this.#sendTimer);
+    this.#sendTimer = undefined;
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiters) w.resolve();
+  }
+
+  #onTimeout(): void {
+    this.#timeoutTimer = undefined;
+    if (this.#state !== 'open') return;
+    for (const cb of this.#timeoutListeners) this.#call(cb);
+    this.#finish('complete');
+  }
+
+  #closeSlow(message: string): void {
+    const counters = this[kCounters];
+    if (counters !== undefined) counters.slowClosed++;
+    this.#closeError = new SseSlowClientError(message);
+    this.#finish('slow', this.#closeError);
+  }
+
+  /** The one place every ending goes through. */
+  #finish(ending: Ending, err?: unknown): void {
+    if (this.#state === 'completed' && !this.#completeOnOpen) return;
+    this.#state = 'completed';
+    this.#completeOnOpen = false;
+    clearTimeout(this.#timeoutTimer);
+    clearTimeout(this.#sendTimer);
+    if (this.#keepAlive !== false) stopKeepAlive(this.#ping, this.#keepAlive);
+    const sink = this.#sink!;
+    if (ending === 'slow') sink.destroy();
+    else if (ending !== 'disconnect') this.#endResponse(sink);
+
+    // Frames already accepted are flushed by a normal end; on any other ending they are lost.
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiters) {
+      if (ending === 'complete') w.resolve();
+      else w.reject(ending === 'slow' ? (err as Error) : new SseClosedError());
+    }
+    if (ending === 'error' || ending === 'slow') this.#emitError(err);
+    this.#runCompletion();
+  }
+
+  #endResponse(sink: ResponseSink): void {
+    if (this.#mode === 'short-poll') {
+      let lastId = this.#lastEventId ?? null;
+      for (const e of this.#polled) if (e.id !== undefined) lastId = e.id;
+      sink.respondJson(200, { events: this.#polled, lastEventId: lastId });
+      this.#polled = [];
+      return;
+    }
+    sink.end();
+    // A client that stops reading would hold the response open forever: drop it after sendTimeout.
+    if (sink.writableLength > 0) {
+      this.#lingerTimer = setTimeout(() => sink.destroy(), this.#sendTimeout);
+      this.#lingerTimer.unref();
+    }
+  }
+
+  #emitError(err: unknown): void {
+    for (const cb of this.#errorListeners) this.#call(() => cb(err));
+  }
+
+  #runCompletion(): void {
+    for (const cb of this[kOnFinish]) this.#call(cb);
+    this[kOnFinish].clear();
+    for (const cb of this.#completionListeners) this.#call(cb);
+    this.#completionListeners.length = 0;
+    this.#timeoutListeners.length = 0;
+  }
+
+  /** Listener errors must not break the emitter's cleanup; they surface as process warnings. */
+  #call(cb: () => void): void {
+    try {
+      cb();
+    } catch (err) {
+      process.emitWarning(err instanceof Error ? err : new Error(String(err)), { code: 'SSE_LISTENER_THREW' });
+    }
+  }
+}
+
+function handled(promise: Promise<void>): Promise<void> {
+  promise.catch(() => {});
+  return promise;
+}
+
+function checkMs(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new SseInvalidOptionError(`${name} must be a non-negative integer, got ${String(value)}.`);
+  }
+  return value;
+}

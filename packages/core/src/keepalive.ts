@@ -1,0 +1,40 @@
+/**
+ * Keep-alive pings on shared timers: one unref'd interval per distinct period, however many streams use it,
+ * so 5,000 idle clients cost one timer, not 5,000.
+ */
+
+/** A ping callback; the same function must be passed to stop it. */
+export type Ping = () => void;
+
+const groups = new Map<number, { timer: NodeJS.Timeout; members: Set<Ping> }>();
+
+/** Pings `member` every `periodMs` until {@link stopKeepAlive}. */
+export function startKeepAlive(member: Ping, periodMs: number): void {
+  let group = groups.get(periodMs);
+  if (group === undefined) {
+    const members = new Set<Ping>();
+    const timer = setInterval(() => {
+      for (const ping of members) ping();
+    }, periodMs);
+    timer.unref();
+    group = { timer, members };
+    groups.set(periodMs, group);
+  }
+  group.members.add(member);
+}
+
+/** Stops pinging `member`; the shared timer is cleared when its last member leaves. */
+export function stopKeepAlive(member: Ping, periodMs: number): void {
+  const group = groups.get(periodMs);
+  if (group === undefined) return;
+  group.members.delete(member);
+  if (group.members.size === 0) {
+    clearInterval(group.timer);
+    groups.delete(periodMs);
+  }
+}
+
+/** How many shared keep-alive timers are running (for leak checks). */
+export function keepAliveTimerCount(): number {
+  return groups.size;
+}

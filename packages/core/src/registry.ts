@@ -1,0 +1,147 @@
+/**
+ * ChannelRegistry: the channels of one server (or, with an adapter, of many), the streams they hold,
+ * graceful shutdown and the numbers operators watch.
+ */
+import type { BroadcastAdapter } from './adapter.js';
+import { Channel, type ChannelContext } from './channel.js';
+import type { SseEmitter } from './emitter.js';
+import { SseInvalidChannelError, SseInvalidOptionError } from './errors.js';
+import { type PreparedEvent, prepareEvent, type Serializer, toEvent } from './frame.js';
+import { type DeliveryCounters, kCounters, kDeliver, kOnFinish } from './symbols.js';
+import { hasControlCharacter } from './text.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: a registry holds emitters of any event map
+type AnyEmitter = SseEmitter<any>;
+
+export interface ChannelRegistryOptions {
+  /** Events kept per channel for Last-Event-ID replay; 0 turns history (and generated ids) off. Default 100. */
+  history?: number;
+  /** Shares broadcasts and history between servers (e.g. `redisAdapter()` from `@tidings/redis`). */
+  adapter?: BroadcastAdapter;
+  /** Serializer for broadcast data. Default JSON.stringify. */
+  serialize?: Serializer;
+  /**
+   * A client resumed from an id the history does not hold (never held, or evicted): nothing is replayed
+   * and it gets live events. Use this to send it a snapshot, or to tell it to reload.
+   */
+  onGap?(channel: string, lastEventId: string, em: AnyEmitter): void;
+}
+
+/** The defaults of {@link ChannelRegistryOptions}. */
+export const REGISTRY_DEFAULTS = Object.freeze({ history: 100 });
+
+/** Longest channel name, in characters. */
+export const MAX_CHANNEL_NAME_LENGTH = 256;
+
+export interface RegistryStats {
+  /** Channels created. */
+  channels: number;
+  /** Open streams the registry tracks (subscribed to a channel, or opened by an adapter given this registry). */
+  connections: number;
+  /** Event frames delivered: one frame written to one client counts once (keep-alives and retry lines do not). */
+  eventsSent: number;
+  /** Bytes of those frames. */
+  bytesSent: number;
+  /** Clients closed because they could not keep up (`SSE_ERR_SLOW_CLIENT`). */
+  slowClosed: number;
+}
+
+export class ChannelRegistry {
+  readonly #channels = new Map<string, Channel>();
+  readonly #open = new Set<AnyEmitter>();
+  readonly #counters: DeliveryCounters = { eventsSent: 0, bytesSent: 0, slowClosed: 0 };
+  readonly #ctx: ChannelContext;
+  readonly #adapter: BroadcastAdapter | undefined;
+  readonly #serialize: Serializer | undefined;
+  #closed = false;
+
+  constructor(options: ChannelRegistryOptions = {}) {
+    const history = options.history ?? REGISTRY_DEFAULTS.history;
+    if (!Number.isSafeInteger(history) || history < 0) {
+      throw new SseInvalidOptionError(
+        `history must be a non-negative integer (events per channel), got ${String(history)}.`,
+      );
+    }
+    this.#adapter = options.adapter;
+    this.#serialize = options.serialize;
+    const onGap = options.onGap;
+    this.#ctx = {
+      historySize: history,
+      adapter: options.adapter,
+      serialize: options.serialize,
+      idPrefix: Date.now().toString(36),
+      track: (em) => this.track(em),
+      onGap: (channel, lastEventId, em) => onGap?.(channel, lastEventId, em),
+    };
+  }
+
+  /** The channel called `name`, created on first use. Throws `SSE_ERR_INVALID_CHANNEL` for a bad name. */
+  channel(name: string): Channel {
+    let channel = this.#channels.get(name);
+    if (channel === undefined) {
+      checkChannelName(name);
+      channel = new Channel(name, this.#ctx);
+      this.#channels.set(name, channel);
+    }
+    return channel;
+  }
+
+  /** `channel(name).broadcast(value)`: resolves to the id used. */
+  broadcast(name: string, value: unknown): Promise<string | undefined> {
+    return this.channel(name).broadcast(value);
+  }
+
+  /**
+   * Counts `em` among this registry's open streams until it completes. Channels do this on subscribe;
+   * adapters given a registry do it for every stream they open. After `close()`, `em` is completed at once.
+   */
+  track(em: AnyEmitter): void {
+    if (this.#closed) {
+      em.complete();
+      return;
+    }
+    if (this.#open.has(em) || em.state === 'completed') return;
+    this.#open.add(em);
+    em[kCounters] = this.#counters;
+    em[kOnFinish].add(() => this.#open.delete(em));
+  }
+
+  /** Open streams tracked now. */
+  get connections(): number {
+    return this.#open.size;
+  }
+
+  /**
+   * Graceful shutdown: sends `final` (an `event()` or data, encoded once) to every open stream, completes them
+   * all, then closes the adapter. Streams opened afterwards are completed at once.
+   */
+  async close(final?: unknown): Promise<void> {
+    this.#closed = true;
+    const prepared: PreparedEvent | undefined =
+      final === undefined ? undefined : prepareEvent(toEvent(final), this.#serialize);
+    for (const em of [...this.#open]) {
+      if (prepared !== undefined) em[kDeliver](prepared);
+      em.complete();
+    }
+    await this.#adapter?.close();
+  }
+
+  stats(): RegistryStats {
+    return { channels: this.#channels.size, connections: this.#open.size, ...this.#counters };
+  }
+}
+
+/** Throws `SSE_ERR_INVALID_CHANNEL` unless `name` is 1–256 characters with no control characters. */
+export function checkChannelName(name: string): void {
+  if (typeof name !== 'string' || name.length === 0) {
+    throw new SseInvalidChannelError('A channel name must be a non-empty string.');
+  }
+  if (name.length > MAX_CHANNEL_NAME_LENGTH) {
+    throw new SseInvalidChannelError(
+      `A channel name may be at most ${MAX_CHANNEL_NAME_LENGTH} characters, got ${name.length}.`,
+    );
+  }
+  if (hasControlCharacter(name)) {
+    throw new SseInvalidChannelError('A channel name may not contain control characters (CR, LF, NUL, ...).');
+  }
+}

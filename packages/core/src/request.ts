@@ -1,0 +1,54 @@
+/**
+ * What Tidings reads from a request: the client's last event id and whether it wants a stream or JSON.
+ * Client input is untrusted: an id that is too long or holds control characters is ignored, never echoed.
+ */
+import type { SseRequest } from './sink.js';
+import { hasControlCharacter } from './text.js';
+
+/** Longest `Last-Event-ID` (header or query), in bytes, that is taken. */
+export const MAX_LAST_EVENT_ID_BYTES = 256;
+
+/** Why a client's last event id was ignored. */
+export type LastEventIdRejection = 'too-long' | 'control-characters';
+
+export interface LastEventIdReading {
+  /** The id to resume after, or undefined when absent or ignored. */
+  lastEventId: string | undefined;
+  /** Set when the client sent an id that was ignored. */
+  rejected?: LastEventIdRejection;
+}
+
+/** Reads `Last-Event-ID`, else the URL-decoded `?lastEventId=` query value (for EventSource polyfills). */
+export function readLastEventId(req: SseRequest): LastEventIdReading {
+  const header = req.headers['last-event-id'];
+  const raw = typeof header === 'string' ? header : queryValue(req.url, 'lastEventId');
+  if (raw === undefined) return { lastEventId: undefined };
+  // Length is checked in bytes, before the pattern, so a huge value costs nothing more.
+  if (raw.length > MAX_LAST_EVENT_ID_BYTES || Buffer.byteLength(raw) > MAX_LAST_EVENT_ID_BYTES) {
+    return { lastEventId: undefined, rejected: 'too-long' };
+  }
+  // Control characters are never part of an id Tidings sends.
+  if (hasControlCharacter(raw)) return { lastEventId: undefined, rejected: 'control-characters' };
+  return { lastEventId: raw };
+}
+
+/**
+ * True when the client asks for JSON and not for an event stream (short polling): `Accept` names
+ * `application/json` and neither `text/event-stream` nor a wildcard that would cover it first.
+ */
+export function wantsJson(req: SseRequest): boolean {
+  const accept = req.headers.accept;
+  if (typeof accept !== 'string') return false;
+  const types = accept.split(',').map((part) => part.split(';')[0]!.trim().toLowerCase());
+  return types.includes('application/json') && !types.includes('text/event-stream');
+}
+
+function queryValue(url: string | undefined, name: string): string | undefined {
+  const start = url?.indexOf('?') ?? -1;
+  if (url === undefined || start === -1) return undefined;
+  try {
+    return new URLSearchParams(url.slice(start + 1)).get(name) ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
