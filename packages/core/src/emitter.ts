@@ -235,6 +235,7 @@ export class SseEmitter<Events extends EventMap = EventMap> {
 
   /** Ends the stream once queued frames are flushed. Idempotent. */
   complete(): void {
+    if (this.#state === 'completed') return;
     if (this.#state === 'pending') {
       this.#state = 'completed';
       this.#completeOnOpen = true;
