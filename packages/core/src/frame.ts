@@ -126,7 +126,8 @@ export function encodeEvent(ev: SseEvent | SseEventBuilder<string, unknown>, opt
   const fields = isEvent(ev) ? ev.toEvent() : ev;
   let frame = '';
   if (fields.comment !== undefined) frame += commentLines(checkComment(fields.comment));
-  if (fields.id !== undefined) frame += `id: ${checkId(fields.id)}\n`;
+  // An empty id is a bare `id:` (the standard's reset of the client's last event id).
+  if (fields.id !== undefined) frame += fields.id === '' ? 'id:\n' : `id: ${checkId(fields.id)}\n`;
   if (fields.event !== undefined) frame += `event: ${checkName(fields.event)}\n`;
   if (fields.retry !== undefined) frame += `retry: ${checkRetry(fields.retry)}\n`;
   if (fields.data !== undefined) frame += dataLines(serializeData(fields.data, opts?.serialize));
