@@ -22,7 +22,7 @@ import {
 import { startKeepAlive, stopKeepAlive } from './keepalive.js';
 import { type LastEventIdRejection, readLastEventId, wantsJson } from './request.js';
 import { ResponseSink, type SseRequest, type SseResponse } from './sink.js';
-import { type DeliveryCounters, kCounters, kDeliver, kOnFinish } from './symbols.js';
+import { type DeliveryCounters, kCounters, kDeliver, kGap, kOnFinish, kOnOpen } from './symbols.js';
 
 /**
  * How the response carries events:
@@ -126,6 +126,8 @@ export class SseEmitter<Events extends EventMap = EventMap> {
   #timeoutTimer: NodeJS.Timeout | undefined;
   #sendTimer: NodeJS.Timeout | undefined;
   #lingerTimer: NodeJS.Timeout | undefined;
+  /** A channel found the client's Last-Event-ID unknown: a short-poll answer does not echo it. */
+  #gap = false;
   /** Why the emitter was closed, when it was closed as slow: later sends reject with it. */
   #closeError: Error | undefined;
   readonly #ping = (): void => {
@@ -139,6 +141,8 @@ export class SseEmitter<Events extends EventMap = EventMap> {
 
   /** @internal Callbacks run once on completion (channel unsubscription). */
   readonly [kOnFinish] = new Set<() => void>();
+  /** @internal Callbacks run once when the emitter opens (replay for a channel that subscribed it while pending). */
+  readonly [kOnOpen] = new Set<() => void>();
   /** @internal Registry counters, when a registry tracks this emitter. */
   [kCounters]: DeliveryCounters | undefined;
 
@@ -286,6 +290,11 @@ export class SseEmitter<Events extends EventMap = EventMap> {
     return this.#state === 'open' || this.#endScheduled;
   }
 
+  /** @internal The client's Last-Event-ID is not in the channel's log (see `kGap`). */
+  [kGap](): void {
+    this.#gap = true;
+  }
+
   /** Sends the retry line, flushes early frames, starts the timers. */
   #open(): void {
     const polling = this.#mode !== 'stream';
@@ -301,6 +310,8 @@ export class SseEmitter<Events extends EventMap = EventMap> {
     this.#early = [];
     this.#earlyBytes = 0;
     for (const prepared of early) this.#write(prepared, prepared.data !== undefined || prepared.event !== undefined);
+    for (const cb of this[kOnOpen]) this.#call(cb);
+    this[kOnOpen].clear();
     if (this.#completeOnOpen) this.#finish('complete');
   }
 
@@ -420,7 +431,7 @@ export class SseEmitter<Events extends EventMap = EventMap> {
 
   #endResponse(sink: ResponseSink): void {
     if (this.#mode === 'short-poll') {
-      let lastId = this.#lastEventId ?? null;
+      let lastId = this.#gap ? null : (this.#lastEventId ?? null);
       for (const e of this.#polled) if (e.id !== undefined) lastId = e.id;
       sink.respondJson(200, { events: this.#polled, lastEventId: lastId });
       this.#polled = [];

@@ -7,6 +7,16 @@
 export const kDeliver = Symbol('tidings.deliver');
 /** `emitter[kOnFinish]`: a Set of callbacks run once when the emitter completes (for unsubscription). */
 export const kOnFinish = Symbol('tidings.onFinish');
+/**
+ * `emitter[kOnOpen]`: a Set of callbacks run once when the emitter opens (after its early frames), so a channel
+ * that subscribed it while pending can replay once the client's Last-Event-ID and mode are known.
+ */
+export const kOnOpen = Symbol('tidings.onOpen');
+/**
+ * `emitter[kGap]()`: the client's Last-Event-ID is not in the channel's log. A short-poll answer then reports
+ * `lastEventId: null` (unless events follow), never the unknown id echoed back.
+ */
+export const kGap = Symbol('tidings.gap');
 /** `emitter[kCounters]`: the registry counters this emitter reports deliveries to. */
 export const kCounters = Symbol('tidings.counters');
 
