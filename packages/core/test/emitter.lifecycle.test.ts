@@ -2,18 +2,14 @@
  * SseEmitter over a real node:http server and a real client socket: headers first, early sends, keep-alive,
  * timeout, disconnect, completeWithError, and the errors attach can throw.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { event, keepAliveTimerCount, SseEmitter, type SseEmitterOptions } from '@tidings/core';
-import { deferred, openStream, startServer, type TestServer, waitUntil } from './support/http';
+import { deferred, type EmitterServer, openStream, settle, startEmitterServer, waitUntil } from './support/http';
 import { trackTimers } from './support/timers';
 
-type Handler = (req: IncomingMessage, res: ServerResponse) => void;
-
-let server: TestServer;
-let handle: Handler;
+let server: EmitterServer;
 
 beforeAll(async () => {
-  server = await startServer((req, res) => handle(req, res));
+  server = await startEmitterServer();
 });
 afterAll(() => server.close());
 afterEach(() => {
@@ -21,19 +17,11 @@ afterEach(() => {
 });
 
 /** Serves the next request with a fresh emitter; resolves with it once attached. */
-function serveEmitter(options: SseEmitterOptions = {}, beforeAttach?: (em: SseEmitter) => void): Promise<SseEmitter> {
-  const attached = deferred<SseEmitter>();
-  handle = (req, res) => {
-    const em = new SseEmitter({ keepAlive: false, ...options });
-    beforeAttach?.(em);
-    attached.resolve(em.attach(req, res));
-  };
-  return attached.promise;
-}
-
-/** Resolves after pending callbacks and I/O of the current turns have run. */
-function settle(): Promise<void> {
-  return new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
+async function serveEmitter(
+  options: SseEmitterOptions = {},
+  beforeAttach?: (em: SseEmitter) => void,
+): Promise<SseEmitter> {
+  return (await server.serve(options, beforeAttach)).em;
 }
 
 test('headers reach the client before any event, then events and a whole final frame', async () => {
@@ -250,7 +238,7 @@ test('an event with an invalid field throws synchronously and writes nothing', a
 describe('attach errors', () => {
   test('a second attach throws SSE_ERR_ALREADY_ATTACHED; a started response throws SSE_ERR_HEADERS_SENT', async () => {
     const thrown = deferred<unknown[]>();
-    handle = (req, res) => {
+    server.handle((req, res) => {
       const errors: unknown[] = [];
       const em = new SseEmitter({ keepAlive: false }).attach(req, res);
       for (const attempt of [() => em.attach(req, res), () => new SseEmitter().attach(req, res)]) {
@@ -262,7 +250,7 @@ describe('attach errors', () => {
       }
       em.complete();
       thrown.resolve(errors);
-    };
+    });
     const client = openStream(server);
     await client.ended;
     expect(await thrown.promise).toEqual([

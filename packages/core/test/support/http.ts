@@ -6,6 +6,7 @@ import { EventEmitter, once } from 'node:events';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as net from 'node:net';
+import { SseEmitter, type SseEmitterOptions } from '@tidings/core';
 import { type ParsedStream, parseStream } from './parse';
 
 /** How long a test waits for something that should happen at once, before it fails with a clear message. */
@@ -131,4 +132,45 @@ export function deferred<T = void>(): { promise: Promise<T>; resolve(value: T): 
     resolve = r;
   });
   return { promise, resolve };
+}
+
+/** An emitter served on a test server, with the response it writes to. */
+export interface Served {
+  em: SseEmitter;
+  req: http.IncomingMessage;
+  res: http.ServerResponse;
+}
+
+/** A test server whose next request is answered by whatever `serve` or `handle` set up last. */
+export interface EmitterServer extends TestServer {
+  /** Answers the next request with a fresh emitter (keep-alive off unless given); resolves once attached. */
+  serve(options?: SseEmitterOptions, beforeAttach?: (em: SseEmitter) => void): Promise<Served>;
+  /** Answers the next requests with `handler`. */
+  handle(handler: http.RequestListener): void;
+}
+
+/** Starts a server for emitter tests. */
+export async function startEmitterServer(): Promise<EmitterServer> {
+  let current: http.RequestListener = (_req, res) => res.writeHead(500).end();
+  const server = await startServer((req, res) => current(req, res));
+  return {
+    ...server,
+    handle: (handler) => {
+      current = handler;
+    },
+    serve: (options = {}, beforeAttach) => {
+      const attached = deferred<Served>();
+      current = (req, res) => {
+        const em = new SseEmitter({ keepAlive: false, ...options });
+        beforeAttach?.(em);
+        attached.resolve({ em: em.attach(req, res), req, res });
+      };
+      return attached.promise;
+    },
+  };
+}
+
+/** Resolves after the callbacks and I/O of the next two event-loop turns have run. */
+export function settle(): Promise<void> {
+  return new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
 }
