@@ -2,8 +2,9 @@
  * The one place that touches a Node response: HTTP/1.1 `ServerResponse` and the HTTP/2 compatibility
  * `Http2ServerResponse` alike. Headers, writes, flushes, end, destroy and the close/drain signals.
  */
-import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { type IncomingMessage, type OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import type { Socket } from 'node:net';
 import { SseHeadersSentError } from './errors.js';
 
 /** A Node request, HTTP/1.1 or HTTP/2 compat. */
@@ -41,6 +42,60 @@ interface FlushableResponse {
   flush?: () => void;
 }
 
+/** What Node's HTTP/1.1 response and socket expose beyond their typings (stable since Node 0.x). */
+interface ChunkedResponse {
+  chunkedEncoding?: boolean;
+}
+interface OwnedSocket extends Socket {
+  _httpMessage?: unknown;
+}
+
+/**
+ * The socket an HTTP/1.1 event stream may write to directly, below the http layer, or undefined. Only when
+ * nothing can tell the difference: a chunked HTTP/1.1 response (not HEAD) whose headers are on the socket,
+ * whose `write`/`end` nobody replaced and that has no `flush()` (no compression or other body-transforming
+ * middleware), with nothing queued in the response itself, on a socket that currently serves this response.
+ * Writing through the http layer costs about a quarter of a broadcast, and through an Express `res` (its own
+ * hidden class per response) more; the socket write keeps `writableLength` and `drain` semantics, and
+ * `res.end()` still writes the terminating chunk.
+ */
+function directSocket(req: SseRequest, res: ServerResponse): OwnedSocket | undefined {
+  const socket = res.socket as OwnedSocket | null;
+  const direct =
+    req.httpVersionMajor === 1 &&
+    req.httpVersionMinor === 1 &&
+    req.method !== 'HEAD' &&
+    (res as ChunkedResponse).chunkedEncoding === true &&
+    res.headersSent &&
+    res.write === ServerResponse.prototype.write &&
+    res.end === ServerResponse.prototype.end &&
+    typeof (res as FlushableResponse).flush !== 'function' &&
+    socket !== null &&
+    socket._httpMessage === res &&
+    socket.writable &&
+    res.writableLength === socket.writableLength;
+  return direct ? socket : undefined;
+}
+
+/** The last frame given to {@link chunkOf} and its chunk: a broadcast writes one frame to every client in turn. */
+let lastFrame: Buffer | undefined;
+let lastChunk: Buffer = Buffer.alloc(0);
+
+/** `frame` in HTTP/1.1 chunked coding (`<hex size>\r\n<frame>\r\n`), built once per distinct frame. */
+function chunkOf(frame: Buffer): Buffer {
+  if (frame !== lastFrame) {
+    const size = frame.length.toString(16);
+    const chunk = Buffer.allocUnsafe(size.length + frame.length + 4);
+    let at = chunk.write(size, 0, 'latin1');
+    at += chunk.write('\r\n', at, 'latin1');
+    at += frame.copy(chunk, at);
+    chunk.write('\r\n', at, 'latin1');
+    lastFrame = frame;
+    lastChunk = chunk;
+  }
+  return lastChunk;
+}
+
 /**
  * A sink over a Node (HTTP/1.1 or HTTP/2 compat) response. Binding listens for close and drain; the response
  * is then answered either as an event stream ({@link ResponseSink.openStream}) or as JSON ({@link ResponseSink.respondJson}).
@@ -49,7 +104,15 @@ export class ResponseSink implements Sink {
   readonly #req: SseRequest;
   readonly #res: SseResponse;
   readonly #headers: OutgoingHttpHeaders | undefined;
+  readonly #events: SinkEvents;
   #flush: (() => void) | undefined;
+  /** Set while frames go straight to the socket (see {@link directSocket}). */
+  #socket: OwnedSocket | undefined;
+  #drainArmed = false;
+  readonly #onSocketDrain = (): void => {
+    this.#drainArmed = false;
+    this.#events.drain();
+  };
 
   /** `headers` are added to whatever the response answers (e.g. CORS headers a framework collected). */
   constructor(req: SseRequest, res: SseResponse, events: SinkEvents, headers?: OutgoingHttpHeaders) {
@@ -57,6 +120,7 @@ export class ResponseSink implements Sink {
     this.#req = req;
     this.#res = res;
     this.#headers = headers;
+    this.#events = events;
     res.on('drain', events.drain);
     res.once('close', events.close);
   }
@@ -81,6 +145,7 @@ export class ResponseSink implements Sink {
     } else {
       (res as ServerResponse).flushHeaders();
       res.socket?.setNoDelay(true);
+      this.#socket = directSocket(this.#req, res as ServerResponse);
     }
   }
 
@@ -97,21 +162,40 @@ export class ResponseSink implements Sink {
   }
 
   get writableLength(): number {
-    return this.#res.writableLength;
+    return this.#socket !== undefined ? this.#socket.writableLength : this.#res.writableLength;
   }
 
   write(chunk: Buffer): boolean {
+    const socket = this.#socket;
+    if (socket !== undefined) {
+      if (chunk.length === 0) return true; // an empty chunk would end the body
+      const accepted = socket.write(chunkOf(chunk));
+      if (!accepted && !this.#drainArmed) {
+        this.#drainArmed = true;
+        socket.once('drain', this.#onSocketDrain);
+      }
+      return accepted;
+    }
     const accepted = (this.#res as ServerResponse).write(chunk);
     this.#flush?.();
     return accepted;
   }
 
   end(): void {
+    this.#leaveSocket();
     this.#res.end();
   }
 
   destroy(): void {
+    this.#leaveSocket();
     (this.#res as ServerResponse).destroy();
+  }
+
+  /** Back to the http layer: after end the socket may serve the next request on the connection. */
+  #leaveSocket(): void {
+    if (this.#drainArmed) this.#socket?.removeListener('drain', this.#onSocketDrain);
+    this.#drainArmed = false;
+    this.#socket = undefined;
   }
 
   #setHeaders(fixed: Readonly<Record<string, string>>): void {

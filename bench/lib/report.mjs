@@ -1,0 +1,102 @@
+// Markdown tables: one per scenario, each variant next to its framework's raw baseline (the median over rounds).
+import { BASELINE, LABEL } from './scenarios.mjs';
+import { median } from './stats.mjs';
+
+const fixed = (digits) => (x) => (Number.isFinite(x) ? x.toFixed(digits) : '–');
+const f0 = fixed(0);
+const f1 = fixed(1);
+const f2 = fixed(2);
+const thousands = (x) => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : '–');
+const ratio = (x, base) =>
+  Number.isFinite(x) && Number.isFinite(base) && base > 0 ? `${(x / base).toFixed(2)}×` : '–';
+
+/** The median of `pick(run)` over a variant's rounds. */
+function stat(runs, variant, pick) {
+  const values = (runs[variant] ?? []).map(pick).filter(Number.isFinite);
+  return values.length === 0 ? Number.NaN : median(values);
+}
+
+const sum = (runs, variant, pick) => (runs[variant] ?? []).reduce((n, r) => n + pick(r), 0);
+
+const COLUMNS = {
+  fanout: [
+    ['events/s delivered', (c) => thousands(c.own('eventsPerSec'))],
+    ['× raw', (c) => ratio(c.own('eventsPerSec'), c.raw('eventsPerSec'))],
+    ['× better-sse', (c) => ratio(c.own('eventsPerSec'), c.betterSse('eventsPerSec'))],
+    ['CPU ms / 1k deliveries', (c) => f2(c.own('cpuMsPer1k'))],
+    ['× raw', (c) => ratio(c.own('cpuMsPer1k'), c.raw('cpuMsPer1k'))],
+    ['p50 ms', (c) => f1(c.own('p50'))],
+    ['p99 ms', (c) => f1(c.own('p99'))],
+    ['lost', (c) => String(c.total('lost'))],
+    ['out of order', (c) => String(c.total('outOfOrder'))],
+    ['wire B / event', (c) => f0(c.own('wireBytesPerEvent'))],
+  ],
+  paced: [
+    ['p50 ms', (c) => f2(c.own('p50'))],
+    ['p99 ms', (c) => f2(c.own('p99'))],
+    ['p99 × raw', (c) => ratio(c.own('p99'), c.raw('p99'))],
+    ['max ms', (c) => f2(c.own('max'))],
+    ['CPU ms / 1k deliveries', (c) => f2(c.own('cpuMsPer1k'))],
+    ['× raw', (c) => ratio(c.own('cpuMsPer1k'), c.raw('cpuMsPer1k'))],
+    ['lost', (c) => String(c.total('lost'))],
+  ],
+  single: [
+    ['events/s', (c) => thousands(c.own('eventsPerSec'))],
+    ['× raw', (c) => ratio(c.own('eventsPerSec'), c.raw('eventsPerSec'))],
+    ['CPU ms / 1k events', (c) => f2(c.own('cpuMsPer1k'))],
+    ['× raw', (c) => ratio(c.own('cpuMsPer1k'), c.raw('cpuMsPer1k'))],
+    ['lost', (c) => String(c.total('lost'))],
+    ['wire B / event', (c) => f0(c.own('wireBytesPerEvent'))],
+  ],
+  idle: [
+    ['RSS KiB / connection', (c) => f2(c.own('rssPerConnKB'))],
+    ['× raw', (c) => ratio(c.own('rssPerConnKB'), c.raw('rssPerConnKB'))],
+    ['heap+external KiB / connection', (c) => f2(c.own('heapPerConnKB'))],
+    ['× raw', (c) => ratio(c.own('heapPerConnKB'), c.raw('heapPerConnKB'))],
+  ],
+  slow: [
+    ['memory growth MB (heap+external, peak)', (c) => f1(c.own('growthMB'))],
+    ['RSS growth MB (peak)', (c) => f1(c.own('rssGrowthMB'))],
+    ['retained after gc MB', (c) => f1(c.own('retainedMB'))],
+    ['stalled client closed', (c) => c.runs.map((r) => (r.memory.stalledClosed ? 'yes' : 'no')).join('/')],
+    ['lost (others)', (c) => String(c.total('lost'))],
+    ['p99 ms (others)', (c) => f1(c.own('p99'))],
+    ['p99 × raw', (c) => ratio(c.own('p99'), c.raw('p99'))],
+  ],
+};
+
+const PICK = {
+  p50: (r) => r.latencyMs?.p50,
+  p99: (r) => r.latencyMs?.p99,
+  max: (r) => r.latencyMs?.max,
+  growthMB: (r) => r.memory?.growthMB,
+  rssGrowthMB: (r) => r.memory?.rssGrowthMB,
+  retainedMB: (r) => r.memory?.retainedMB,
+};
+
+/** One scenario's table. */
+export function renderScenario({ scenario, runs }) {
+  const columns = COLUMNS[scenario.rate ? 'paced' : scenario.kind];
+  const lines = [
+    `### ${scenario.title}`,
+    '',
+    `| variant | ${columns.map(([h]) => h).join(' | ')} |`,
+    `|---|${columns.map(() => '---:').join('|')}|`,
+  ];
+  for (const variant of Object.keys(runs)) {
+    if (runs[variant].length === 0) continue;
+    const getter = (v) => (key) => stat(runs, v, PICK[key] ?? ((r) => r[key]));
+    const context = {
+      own: getter(variant),
+      raw: getter(BASELINE[variant]),
+      betterSse: getter('better-sse'),
+      total: (key) => sum(runs, variant, (r) => r[key] ?? 0),
+      runs: runs[variant],
+    };
+    const cells = columns.map(([, cell]) => cell(context));
+    lines.push(`| ${LABEL[variant]} | ${cells.join(' | ')} |`);
+  }
+  const rounds = Math.max(...Object.values(runs).map((r) => r.length));
+  if (rounds > 1) lines.push('', `Medians of ${rounds} rounds; lost and out-of-order are totals.`);
+  return lines.join('\n');
+}

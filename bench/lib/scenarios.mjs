@@ -1,0 +1,142 @@
+// What `pnpm bench` measures, at full size and at `--quick` (smoke) size, and which variants run each.
+
+/** Every variant, and the raw baseline of the framework it runs on. */
+export const BASELINE = {
+  'raw-node': 'raw-node',
+  'raw-express': 'raw-express',
+  'raw-fastify': 'raw-fastify',
+  'tidings-node': 'raw-node',
+  'tidings-express': 'raw-express',
+  'tidings-fastify': 'raw-fastify',
+  'better-sse': 'raw-node',
+  'sse-channel': 'raw-node',
+  'fastify-sse': 'raw-fastify',
+  'fastify-sse-v2': 'raw-fastify',
+};
+
+/** Display names. */
+export const LABEL = {
+  'raw-node': 'raw node:http',
+  'raw-express': 'raw Express 5',
+  'raw-fastify': 'raw Fastify 5 (hijack)',
+  'tidings-node': 'Tidings on node:http',
+  'tidings-express': 'Tidings on Express',
+  'tidings-fastify': 'Tidings on Fastify',
+  'better-sse': 'better-sse 0.16 (node:http)',
+  'sse-channel': 'sse-channel 4 (node:http)',
+  'fastify-sse': '@fastify/sse 0.6',
+  'fastify-sse-v2': 'fastify-sse-v2 4.2',
+};
+
+const ALL = Object.keys(BASELINE);
+const TIDINGS_VS_BETTER_SSE = ['raw-node', 'tidings-node', 'tidings-express', 'tidings-fastify', 'better-sse'];
+/** Variants with a way to wait for drain (better-sse and sse-channel have none). */
+const BACKPRESSURE = [
+  'raw-node',
+  'raw-express',
+  'raw-fastify',
+  'tidings-node',
+  'tidings-express',
+  'tidings-fastify',
+  'fastify-sse',
+  'fastify-sse-v2',
+];
+const QUICK = ['raw-node', 'tidings-node', 'raw-express', 'tidings-express', 'better-sse'];
+
+/** The scenarios: `kind` picks the procedure in run.mjs. */
+export function scenarios(quick) {
+  if (quick) {
+    return [
+      {
+        name: 'fanout-quick',
+        kind: 'fanout',
+        title: 'Fan-out (smoke): 100 clients × 50 events of 100 B',
+        clients: 100,
+        events: 50,
+        size: 100,
+        variants: QUICK,
+      },
+      {
+        name: 'single-quick',
+        kind: 'single',
+        title: 'Single stream (smoke): 5,000 events of 100 B',
+        events: 5000,
+        size: 100,
+        variants: QUICK.filter((v) => BACKPRESSURE.includes(v)),
+      },
+      {
+        name: 'slow-quick',
+        kind: 'slow',
+        title: 'Slow reader (smoke): 1 stalled + 3 reading, 2,000 events of 1 KiB',
+        readers: 3,
+        events: 2000,
+        size: 1024,
+        variants: QUICK,
+      },
+      {
+        name: 'idle-quick',
+        kind: 'idle',
+        title: 'Idle memory (smoke): 200 connections',
+        clients: 200,
+        variants: QUICK,
+      },
+    ];
+  }
+  return [
+    {
+      name: 'fanout-1000',
+      kind: 'fanout',
+      title: 'Fan-out: 1,000 clients × 200 events of 100 B, as fast as possible',
+      clients: 1000,
+      events: 200,
+      size: 100,
+      variants: ALL,
+    },
+    {
+      name: 'fanout-5000',
+      kind: 'fanout',
+      title: 'Fan-out: 5,000 clients × 200 events of 100 B, as fast as possible',
+      clients: 5000,
+      events: 200,
+      size: 100,
+      variants: ALL,
+    },
+    {
+      name: 'fanout-1000x1000',
+      kind: 'fanout',
+      title: 'Fan-out: 1,000 clients × 1,000 events of 100 B (Tidings vs better-sse)',
+      clients: 1000,
+      events: 1000,
+      size: 100,
+      variants: TIDINGS_VS_BETTER_SSE,
+    },
+    {
+      name: 'paced',
+      kind: 'fanout',
+      title: 'Paced: 1,000 clients, 20 events/s for 5 s (100 events of 100 B)',
+      clients: 1000,
+      events: 100,
+      size: 100,
+      rate: 20,
+      variants: ALL,
+    },
+    {
+      name: 'single',
+      kind: 'single',
+      title: 'Single stream: 1 client, 200,000 events of 100 B, with backpressure',
+      events: 200_000,
+      size: 100,
+      variants: BACKPRESSURE,
+    },
+    { name: 'idle', kind: 'idle', title: 'Idle memory: 5,000 idle connections', clients: 5000, variants: ALL },
+    {
+      name: 'slow',
+      kind: 'slow',
+      title: 'Slow reader: 1 client that never reads + 10 reading, 20,000 events of 1 KiB',
+      readers: 10,
+      events: 20_000,
+      size: 1024,
+      variants: ALL,
+    },
+  ];
+}
