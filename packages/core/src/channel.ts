@@ -1,28 +1,40 @@
 /**
  * Channel: a named group of subscribers. A broadcast is encoded once and the same bytes are written to every
- * subscriber; with history on, a subscriber that comes back with a Last-Event-ID first gets what it missed.
+ * subscriber; with history on, a subscriber that comes back with a Last-Event-ID first gets what it missed,
+ * then live events, with no duplicate and no gap at the seam.
  */
 import type { BroadcastAdapter, StoredEvent, WireEvent } from './adapter.js';
-import type { SseEmitter } from './emitter.js';
-import { SseSerializeError } from './errors.js';
+import { EMITTER_DEFAULTS, type SseEmitter } from './emitter.js';
+import { SseInvalidOptionError, SseSerializeError, SseSlowClientError } from './errors.js';
 import { type PreparedEvent, prepareEvent, type Serializer, type SseEvent, serializeData, toEvent } from './frame.js';
 import { History } from './history.js';
-import { kDeliver, kOnFinish } from './symbols.js';
+import { kCounters, kDeliver, kGap, kOnFinish, kOnOpen } from './symbols.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: a channel holds emitters of any event map
 type AnyEmitter = SseEmitter<any>;
 
 export interface SubscribeOptions {
-  /** Only events for which this returns true reach this subscriber (decided once per event, not per byte). */
-  filter?(ev: SseEvent): boolean;
+  /**
+   * Only events for which this returns true reach this subscriber; it runs once per event and subscriber, on
+   * live and replayed events alike, and never causes a second encoding. It sees the event's fields: `data` as
+   * broadcast (the value itself) without an adapter, as serialized text with one (events come from the log).
+   */
+  filter?(ev: Readonly<SseEvent>): boolean;
   /** Replay what the client missed after its Last-Event-ID. Default true. */
   replay?: boolean;
 }
 
 export interface BroadcastOptions {
-  /** Only subscribers for which this returns true get the event. */
+  /**
+   * Only subscribers for which this returns true get the event. It is kept with the event in the history and
+   * asked again about a client that gets the event by replay, so a targeted event never reaches anyone else.
+   * Not available with an adapter (a function cannot travel to other servers): use a channel per audience.
+   */
   filter?(em: AnyEmitter): boolean;
-  /** A subscriber that does not get the event (typically the sender). */
+  /**
+   * A subscriber that does not get the event (typically the sender). Live delivery only: the same client
+   * reconnecting later is a new emitter and gets the event by replay like anyone else.
+   */
   except?: AnyEmitter;
 }
 
@@ -37,32 +49,51 @@ export interface ChannelContext {
   onGap(channel: string, lastEventId: string, em: AnyEmitter): void;
 }
 
-interface Subscriber {
-  readonly em: AnyEmitter;
-  readonly filter: ((ev: SseEvent) => boolean) | undefined;
-  /** Live events held back while this subscriber's replay is being fetched (adapter only). */
-  held: PreparedEvent[] | undefined;
+/** One broadcast as a channel keeps it: encoded once, plus what the filters look at. */
+interface Entry {
+  readonly prepared: PreparedEvent;
+  /** The fields subscriber filters see. */
+  readonly fields: Readonly<SseEvent>;
+  /** The broadcast's `filter`, asked again about a client that gets this entry by replay. */
+  readonly audience: ((em: AnyEmitter) => boolean) | undefined;
 }
 
-/** Per-broadcast options waiting for their event to come back from the adapter. */
-const MAX_PENDING_OPTIONS = 10_000;
+interface Subscriber {
+  readonly em: AnyEmitter;
+  readonly filter: ((ev: Readonly<SseEvent>) => boolean) | undefined;
+  /**
+   * Live entries held back until the subscriber has caught up: while it is pending (its Last-Event-ID is not
+   * known yet), or while its replay is fetched from an adapter. Undefined once it receives live events directly.
+   */
+  held: Entry[] | undefined;
+  heldBytes: number;
+}
+
+/** Most bytes held for one subscriber that has not caught up; past it the client is closed as slow. */
+const MAX_HELD_BYTES = EMITTER_DEFAULTS.maxBufferedBytes;
+/** Most `except` options waiting for their event to come back from the adapter. */
+const MAX_PENDING_EXCEPTS = 10_000;
 
 export class Channel {
   readonly name: string;
   readonly #ctx: ChannelContext;
   readonly #subscribers = new Set<Subscriber>();
-  readonly #history: History | undefined;
+  readonly #history: History<Entry> | undefined;
+  /** Last generated id number. */
   #seq = 0;
   /** The adapter subscription for this channel, while it has local subscribers. */
   #adapterReady: Promise<void> | undefined;
-  readonly #pendingOptions = new Map<string, BroadcastOptions>();
+  /** The last adapter unsubscription: a new subscription is only sent once it is done. */
+  #adapterReleased: Promise<void> = Promise.resolve();
+  /** `except` options of broadcasts published through the adapter, by tag, until the event comes back. */
+  readonly #exceptByTag = new Map<string, AnyEmitter>();
   #tagSeq = 0;
 
   /** @internal Use `registry.channel(name)`. */
   constructor(name: string, ctx: ChannelContext) {
     this.name = name;
     this.#ctx = ctx;
-    this.#history = ctx.adapter === undefined && ctx.historySize > 0 ? new History(ctx.historySize) : undefined;
+    this.#history = ctx.adapter === undefined && ctx.historySize > 0 ? new History<Entry>(ctx.historySize) : undefined;
   }
 
   /** Local subscribers. */
@@ -73,159 +104,244 @@ export class Channel {
   /**
    * Adds `em` to the channel; it leaves by itself when it completes. With a Last-Event-ID (and `replay` not
    * false), what it missed is sent first, then live events, with no duplicate and no gap at the seam; an id
-   * the history does not hold goes to the registry's `onGap`. A short-polling client is answered at once.
-   * Returns a function that unsubscribes.
+   * the history does not hold goes to the registry's `onGap` and nothing is replayed. A short-polling client
+   * is answered at once (`{ events, lastEventId }`); a long-polling one when its first events are out.
+   * An emitter not yet attached is caught up when it opens (live events meanwhile are held, bounded).
+   * After `registry.close()`, `em` is completed at once. Returns a function that unsubscribes.
    */
   subscribe(em: AnyEmitter, options: SubscribeOptions = {}): () => void {
-    if (em.state === 'completed') return () => {};
     this.#ctx.track(em);
-    const sub: Subscriber = { em, filter: options.filter, held: undefined };
+    if (em.state === 'completed') return () => {};
+    const sub: Subscriber = { em, filter: options.filter, held: undefined, heldBytes: 0 };
+    const start = (): void => this.#start(sub, options.replay !== false);
     const unsubscribe = (): void => {
-      if (!this.#subscribers.delete(sub)) return;
       em[kOnFinish].delete(unsubscribe);
-      if (this.#subscribers.size === 0) this.#releaseAdapter();
+      em[kOnOpen].delete(start);
+      if (this.#subscribers.delete(sub) && this.#subscribers.size === 0) this.#releaseAdapter();
     };
     em[kOnFinish].add(unsubscribe);
-    const polling = em.mode === 'short-poll';
-    const lastEventId = options.replay === false ? undefined : em.lastEventId;
-    if (this.#ctx.adapter === undefined) {
-      this.#replayFromMemory(sub, lastEventId, polling);
-      this.#subscribers.add(sub);
+    if (em.state === 'pending') {
+      this.#hold(sub);
+      em[kOnOpen].add(start);
     } else {
-      sub.held = [];
-      this.#subscribers.add(sub);
-      this.#replayFromAdapter(this.#ctx.adapter, sub, lastEventId, polling);
+      start();
     }
-    if (polling) em.complete();
     return unsubscribe;
   }
 
   /**
    * Sends an event (made with `event()`) or data (anything else) to every subscriber, encoded once.
-   * With history on, an event without an id gets a monotonic one. Resolves to the id used; rejects with
+   * With history on, an event without an id gets a monotonic one; with an adapter, the adapter's log gives the
+   * id (an id you set is not used). Resolves to the id used (undefined without history or id). Rejects with
    * `SSE_ERR_SERIALIZE` when the data cannot be serialized (nothing is sent) and, with an adapter, with
-   * `SSE_ERR_ADAPTER_UNAVAILABLE` when it does not answer.
+   * `SSE_ERR_ADAPTER_UNAVAILABLE` when it does not answer; rejections are pre-handled, so an un-awaited
+   * broadcast never crashes the process. Throws `SSE_ERR_INVALID_OPTION` for a `filter` with an adapter.
    */
-  broadcast(value: unknown, options?: BroadcastOptions): Promise<string | undefined> {
-    const adapter = this.#ctx.adapter;
-    if (adapter !== undefined) return this.#publish(adapter, toEvent(value), options);
+  broadcast(value: unknown, options: BroadcastOptions = {}): Promise<string | undefined> {
     const ev = toEvent(value);
-    const id = ev.id !== undefined ? String(ev.id) : this.#history !== undefined ? this.#nextId() : undefined;
-    const fields = id === ev.id || id === undefined ? ev : { ...ev, id };
+    const adapter = this.#ctx.adapter;
+    if (adapter !== undefined) return this.#publish(adapter, ev, options);
+    const generated = ev.id === undefined && this.#history !== undefined;
+    const id = generated ? `${this.#ctx.idPrefix}-${this.#seq + 1}` : ev.id === undefined ? undefined : String(ev.id);
+    const fields = id === undefined || id === ev.id ? ev : { ...ev, id };
     let prepared: PreparedEvent;
     try {
       prepared = prepareEvent(fields, this.#ctx.serialize);
     } catch (err) {
-      if (err instanceof SseSerializeError) return Promise.reject(err);
+      if (err instanceof SseSerializeError) return handled(Promise.reject(err));
       throw err;
     }
-    if (id !== undefined) this.#history?.append({ ...prepared, id });
-    this.#deliver(prepared, fields, options);
+    if (generated) this.#seq++;
+    const entry: Entry = { prepared, fields, audience: options.filter };
+    if (id !== undefined) this.#history?.append(id, entry);
+    this.#deliver(entry, options.except);
     return Promise.resolve(id);
   }
 
-  #nextId(): string {
-    return `${this.#ctx.idPrefix}-${++this.#seq}`;
-  }
-
-  /** Writes one prepared event to every subscriber it is meant for. The hot loop: no allocation per subscriber. */
-  #deliver(prepared: PreparedEvent, fields: SseEvent, options: BroadcastOptions | undefined): void {
+  /** Writes one entry to every subscriber it is meant for. The hot loop: no encoding, no allocation per subscriber. */
+  #deliver(entry: Entry, except: AnyEmitter | undefined): void {
     for (const sub of this.#subscribers) {
-      if (options !== undefined) {
-        if (sub.em === options.except) continue;
-        if (options.filter !== undefined && !options.filter(sub.em)) continue;
-      }
-      if (sub.filter !== undefined && !sub.filter(fields)) continue;
-      if (sub.held !== undefined) sub.held.push(prepared);
-      else sub.em[kDeliver](prepared);
+      if (sub.em === except || !accepts(sub, entry)) continue;
+      if (sub.held === undefined) sub.em[kDeliver](entry.prepared);
+      else this.#holdEntry(sub, entry);
     }
   }
 
-  #replayFromMemory(sub: Subscriber, lastEventId: string | undefined, polling: boolean): void {
-    if (this.#history === undefined) return;
-    // A short-polling client with no id gets the whole history, so it learns where to continue from.
-    const missed =
-      lastEventId === undefined ? (polling ? this.#history.after(undefined) : []) : this.#history.after(lastEventId);
-    if (missed === undefined) {
-      this.#ctx.onGap(this.name, lastEventId!, sub.em);
+  /** Starts holding live entries for `sub` (and, with an adapter, listening to the channel's log). */
+  #hold(sub: Subscriber): void {
+    sub.held ??= [];
+    this.#subscribers.add(sub);
+    const adapter = this.#ctx.adapter;
+    // A failure here reaches the subscriber when it starts (the subscription is retried then).
+    if (adapter !== undefined) this.#ensureAdapter(adapter).catch(() => {});
+  }
+
+  #holdEntry(sub: Subscriber, entry: Entry): void {
+    sub.heldBytes += entry.prepared.frame.length;
+    if (sub.heldBytes <= MAX_HELD_BYTES) {
+      sub.held!.push(entry);
       return;
     }
-    for (const prepared of missed) if (this.#accepts(sub, prepared)) sub.em[kDeliver](prepared);
+    const counters = sub.em[kCounters];
+    if (counters !== undefined) counters.slowClosed++;
+    sub.em.completeWithError(
+      new SseSlowClientError(
+        `More than ${MAX_HELD_BYTES} bytes of live events arrived on channel "${this.name}" before the client could ` +
+          'be caught up (attach the emitter right after subscribing it); it can resume with Last-Event-ID.',
+      ),
+    );
   }
 
-  #replayFromAdapter(
-    adapter: BroadcastAdapter,
-    sub: Subscriber,
-    lastEventId: string | undefined,
-    polling: boolean,
-  ): void {
-    const wantsHistory = lastEventId !== undefined || polling;
-    this.#ensureAdapter(adapter)
-      .then(() => (wantsHistory ? adapter.history(this.name, lastEventId) : []))
-      .then((missed) => {
-        const held = sub.held ?? [];
-        sub.held = undefined;
-        if (missed === undefined) {
-          this.#ctx.onGap(this.name, lastEventId!, sub.em);
-          missed = [];
-        }
-        const replayed = new Set<string>();
-        for (const stored of missed) {
-          replayed.add(stored.id);
-          const prepared = prepareEvent(stored);
-          if (this.#accepts(sub, prepared)) sub.em[kDeliver](prepared);
-        }
-        // Live events that arrived during the replay and are also in it are dropped: no duplicate at the seam.
-        for (const prepared of held) if (!replayed.has(prepared.id!)) sub.em[kDeliver](prepared);
+  /** The emitter is open: its Last-Event-ID and mode are known. Replays, then sends live events. */
+  #start(sub: Subscriber, replay: boolean): void {
+    const em = sub.em;
+    if (em.state !== 'open') return;
+    const lastEventId = replay ? em.lastEventId : undefined;
+    const polling = em.mode === 'short-poll';
+    const adapter = this.#ctx.adapter;
+    if (adapter === undefined) this.#startLocal(sub, lastEventId, polling);
+    else this.#startRemote(adapter, sub, lastEventId, polling);
+  }
+
+  #startLocal(sub: Subscriber, lastEventId: string | undefined, polling: boolean): void {
+    // A new streaming client starts live; a short-polling one with no id gets the whole history, so it learns
+    // where to continue from.
+    let missed: readonly Entry[] = [];
+    if (lastEventId !== undefined || polling) {
+      const found =
+        this.#history === undefined ? (lastEventId === undefined ? [] : undefined) : this.#history.after(lastEventId);
+      if (found === undefined) this.#gap(sub.em, lastEventId!);
+      else missed = found;
+    }
+    // History and live delivery share entry objects: what was replayed is recognised by identity, not by id.
+    this.#catchUp(sub, missed, (entry) => entry);
+    if (polling) sub.em.complete();
+    else if (sub.em.state === 'open') this.#subscribers.add(sub);
+  }
+
+  #startRemote(adapter: BroadcastAdapter, sub: Subscriber, lastEventId: string | undefined, polling: boolean): void {
+    // A short-polling client needs the log only; a streaming one listens first, then reads the log, so that
+    // every event is in the log read, among the held live events, or both (dropped once: same log id).
+    if (!polling) this.#hold(sub);
+    const listening = polling ? Promise.resolve() : this.#ensureAdapter(adapter);
+    listening
+      .then(() => (lastEventId !== undefined || polling ? adapter.history(this.name, lastEventId) : []))
+      .then((stored) => {
+        if (sub.em.state !== 'open') return;
+        if (stored === undefined) this.#gap(sub.em, lastEventId!);
+        this.#catchUp(sub, (stored ?? []).map(fromLog), (entry) => entry.prepared.id);
         if (polling) sub.em.complete();
       })
       .catch((err: unknown) => sub.em.completeWithError(err));
   }
 
-  #accepts(sub: Subscriber, prepared: PreparedEvent): boolean {
-    return sub.filter === undefined || sub.filter(prepared);
+  /** Sends `missed`, then the live entries held meanwhile that were not among them: no duplicate, no gap. */
+  #catchUp(sub: Subscriber, missed: readonly Entry[], key: (entry: Entry) => unknown): void {
+    const held = sub.held;
+    sub.held = undefined;
+    sub.heldBytes = 0;
+    const em = sub.em;
+    for (const entry of missed) {
+      if (em.state !== 'open') return;
+      if (accepts(sub, entry)) em[kDeliver](entry.prepared);
+    }
+    if (held === undefined || held.length === 0) return;
+    const replayed = new Set(missed.map(key));
+    for (const entry of held) {
+      if (em.state !== 'open') return;
+      if (!replayed.has(key(entry))) em[kDeliver](entry.prepared);
+    }
+  }
+
+  #gap(em: AnyEmitter, lastEventId: string): void {
+    em[kGap]();
+    this.#ctx.onGap(this.name, lastEventId, em);
   }
 
   #ensureAdapter(adapter: BroadcastAdapter): Promise<void> {
-    this.#adapterReady ??= adapter.subscribe(this.name, (stored) => this.#onAdapterEvent(stored));
+    if (this.#adapterReady === undefined) {
+      const ready = this.#adapterReleased.then(() =>
+        adapter.subscribe(this.name, (stored) => this.#onAdapterEvent(stored)),
+      );
+      // A failed subscription is not kept: the next subscriber tries again.
+      ready.catch(() => {
+        if (this.#adapterReady === ready) this.#adapterReady = undefined;
+      });
+      this.#adapterReady = ready;
+    }
     return this.#adapterReady;
   }
 
   #releaseAdapter(): void {
     const adapter = this.#ctx.adapter;
-    if (adapter === undefined || this.#adapterReady === undefined) return;
+    const ready = this.#adapterReady;
+    if (adapter === undefined || ready === undefined) return;
     this.#adapterReady = undefined;
-    adapter.unsubscribe(this.name).catch(() => {});
+    this.#adapterReleased = ready.then(() => adapter.unsubscribe(this.name)).catch(() => {});
   }
 
   #onAdapterEvent(stored: StoredEvent): void {
-    const { tag, ...wire } = stored;
-    let options: BroadcastOptions | undefined;
-    if (tag !== undefined) {
-      options = this.#pendingOptions.get(tag);
-      this.#pendingOptions.delete(tag);
+    let entry: Entry;
+    try {
+      entry = fromLog(stored);
+    } catch (err) {
+      // An entry no Tidings node could have written (bad fields): skipped, never forwarded.
+      process.emitWarning(err instanceof Error ? err : new Error(String(err)), { code: 'SSE_BAD_LOG_ENTRY' });
+      return;
     }
-    const prepared = prepareEvent(wire);
-    this.#deliver(prepared, prepared, options);
+    let except: AnyEmitter | undefined;
+    if (stored.tag !== undefined) {
+      except = this.#exceptByTag.get(stored.tag);
+      this.#exceptByTag.delete(stored.tag);
+    }
+    this.#deliver(entry, except);
   }
 
-  #publish(adapter: BroadcastAdapter, ev: Readonly<SseEvent>, options: BroadcastOptions | undefined): Promise<string> {
+  #publish(adapter: BroadcastAdapter, ev: Readonly<SseEvent>, options: BroadcastOptions): Promise<string> {
+    if (options.filter !== undefined) {
+      throw new SseInvalidOptionError(
+        'A broadcast filter cannot travel to other servers through the adapter: broadcast to a channel per ' +
+          'audience instead (e.g. one channel per user), or filter on the subscriber side with subscribe({ filter }).',
+      );
+    }
     let wire: WireEvent;
     try {
       const data = ev.data === undefined ? undefined : serializeData(ev.data, this.#ctx.serialize);
       wire = { event: ev.event, data, retry: ev.retry, comment: ev.comment };
     } catch (err) {
-      return Promise.reject(err);
+      return handled(Promise.reject(err));
     }
-    if (options !== undefined && this.#subscribers.size > 0) {
-      // The options are local: they apply when this node delivers the event back from the shared log.
-      const tag = `${this.#ctx.idPrefix}:${++this.#tagSeq}`;
-      if (this.#pendingOptions.size >= MAX_PENDING_OPTIONS) {
-        this.#pendingOptions.delete(this.#pendingOptions.keys().next().value!);
+    let tag: string | undefined;
+    if (options.except !== undefined) {
+      // `except` is local: it applies when this node delivers the event back from the shared log.
+      tag = `${this.#ctx.idPrefix}:${++this.#tagSeq}`;
+      if (this.#exceptByTag.size >= MAX_PENDING_EXCEPTS) {
+        this.#exceptByTag.delete(this.#exceptByTag.keys().next().value!);
       }
-      this.#pendingOptions.set(tag, options);
+      this.#exceptByTag.set(tag, options.except);
       wire.tag = tag;
     }
-    return adapter.publish(this.name, wire);
+    const published = adapter.publish(this.name, wire);
+    published.catch(() => {
+      if (tag !== undefined) this.#exceptByTag.delete(tag);
+    });
+    return published;
   }
+}
+
+function accepts(sub: Subscriber, entry: Entry): boolean {
+  return (
+    (entry.audience === undefined || entry.audience(sub.em)) && (sub.filter === undefined || sub.filter(entry.fields))
+  );
+}
+
+/** An entry of the adapter's log, encoded once for this node; its data is already text. */
+function fromLog(stored: StoredEvent): Entry {
+  const { tag: _tag, ...fields } = stored;
+  return { prepared: prepareEvent(fields), fields, audience: undefined };
+}
+
+function handled<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => {});
+  return promise;
 }

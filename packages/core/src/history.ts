@@ -1,51 +1,62 @@
 /**
- * A bounded replay log: the last `capacity` events of a channel, found by id. Ids are looked up, never
- * compared: "after id X" means after X's position in the log, whatever X looks like.
+ * A bounded replay log: the last `capacity` entries of a channel, found by id. Ids are looked up, never
+ * compared: "after id X" means after X's position in the log, whatever X looks like (a number, a UUID, a
+ * generated `prefix-7`), so a client can never be handed a wrong range because `"12" < "9"`.
  */
-import type { PreparedEvent } from './frame.js';
 
-export class History {
+/** The log of one channel: a ring buffer of `capacity` entries plus an id → position index. */
+export class History<E> {
+  /** Most entries kept; the oldest is evicted when a new one arrives. */
   readonly capacity: number;
-  readonly #entries: Array<PreparedEvent | undefined>;
-  /** Absolute sequence number of the oldest entry kept. */
-  #firstSeq = 0;
+  readonly #entries: Array<E | undefined>;
+  readonly #ids: Array<string | undefined>;
+  /** Absolute position of the oldest entry kept. */
+  #first = 0;
   #count = 0;
-  /** id → absolute sequence number of its (latest) entry. */
-  readonly #seqById = new Map<string, number>();
+  /** id → absolute position of its latest entry (an id used twice resumes after its latest use). */
+  readonly #positionById = new Map<string, number>();
 
+  /** Throws a RangeError unless `capacity` is a positive safe integer (a channel with history 0 keeps no log). */
   constructor(capacity: number) {
+    if (!Number.isSafeInteger(capacity) || capacity < 1) {
+      throw new RangeError(`History capacity must be a positive integer, got ${String(capacity)}.`);
+    }
     this.capacity = capacity;
     this.#entries = new Array(capacity);
+    this.#ids = new Array(capacity);
   }
 
+  /** Entries held now. */
   get size(): number {
     return this.#count;
   }
 
-  /** Appends an event that has an id, evicting the oldest when full. */
-  append(prepared: PreparedEvent & { id: string }): void {
-    if (this.capacity === 0) return;
+  /** Appends `entry` under `id`, evicting the oldest entry when full. */
+  append(id: string, entry: E): void {
     if (this.#count === this.capacity) {
-      const oldest = this.#entries[this.#firstSeq % this.capacity]!;
-      if (this.#seqById.get(oldest.id!) === this.#firstSeq) this.#seqById.delete(oldest.id!);
-      this.#firstSeq++;
+      const slot = this.#first % this.capacity;
+      const oldId = this.#ids[slot]!;
+      if (this.#positionById.get(oldId) === this.#first) this.#positionById.delete(oldId);
+      this.#entries[slot] = undefined;
+      this.#first++;
       this.#count--;
     }
-    const seq = this.#firstSeq + this.#count;
-    this.#entries[seq % this.capacity] = prepared;
-    this.#seqById.set(prepared.id, seq);
+    const position = this.#first + this.#count;
+    this.#entries[position % this.capacity] = entry;
+    this.#ids[position % this.capacity] = id;
+    this.#positionById.set(id, position);
     this.#count++;
   }
 
   /**
-   * The events after `id`, oldest first (all of them when `id` is undefined); undefined when the log does not
-   * hold `id` (never held, or evicted).
+   * The entries after `id`, oldest first (every entry when `id` is undefined); undefined when the log does not
+   * hold `id` (never held, or already evicted): the caller cannot know what the client missed.
    */
-  after(id: string | undefined): PreparedEvent[] | undefined {
-    const seq = id === undefined ? this.#firstSeq - 1 : this.#seqById.get(id);
-    if (seq === undefined) return undefined;
-    const events: PreparedEvent[] = [];
-    for (let s = seq + 1; s < this.#firstSeq + this.#count; s++) events.push(this.#entries[s % this.capacity]!);
-    return events;
+  after(id: string | undefined): E[] | undefined {
+    const position = id === undefined ? this.#first - 1 : this.#positionById.get(id);
+    if (position === undefined) return undefined;
+    const entries: E[] = [];
+    for (let p = position + 1; p < this.#first + this.#count; p++) entries.push(this.#entries[p % this.capacity]!);
+    return entries;
   }
 }

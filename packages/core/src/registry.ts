@@ -3,7 +3,7 @@
  * graceful shutdown and the numbers operators watch.
  */
 import type { BroadcastAdapter } from './adapter.js';
-import { Channel, type ChannelContext } from './channel.js';
+import { type BroadcastOptions, Channel, type ChannelContext } from './channel.js';
 import type { SseEmitter } from './emitter.js';
 import { SseInvalidChannelError, SseInvalidOptionError } from './errors.js';
 import { type PreparedEvent, prepareEvent, type Serializer, toEvent } from './frame.js';
@@ -21,8 +21,9 @@ export interface ChannelRegistryOptions {
   /** Serializer for broadcast data. Default JSON.stringify. */
   serialize?: Serializer;
   /**
-   * A client resumed from an id the history does not hold (never held, or evicted): nothing is replayed
-   * and it gets live events. Use this to send it a snapshot, or to tell it to reload.
+   * A client resumed from an id the history does not hold (never held, evicted, or history is off): nothing is
+   * replayed and it gets live events (a short-polling client gets `lastEventId: null`). Use this to send it a
+   * snapshot with `em.send()`, or to tell it to reload. An exception thrown here becomes a process warning.
    */
   onGap?(channel: string, lastEventId: string, em: AnyEmitter): void;
 }
@@ -54,6 +55,7 @@ export class ChannelRegistry {
   readonly #adapter: BroadcastAdapter | undefined;
   readonly #serialize: Serializer | undefined;
   #closed = false;
+  #closing: Promise<void> | undefined;
 
   constructor(options: ChannelRegistryOptions = {}) {
     const history = options.history ?? REGISTRY_DEFAULTS.history;
@@ -71,7 +73,13 @@ export class ChannelRegistry {
       serialize: options.serialize,
       idPrefix: Date.now().toString(36),
       track: (em) => this.track(em),
-      onGap: (channel, lastEventId, em) => onGap?.(channel, lastEventId, em),
+      onGap: (channel, lastEventId, em) => {
+        try {
+          onGap?.(channel, lastEventId, em);
+        } catch (err) {
+          process.emitWarning(err instanceof Error ? err : new Error(String(err)), { code: 'SSE_LISTENER_THREW' });
+        }
+      },
     };
   }
 
@@ -86,9 +94,9 @@ export class ChannelRegistry {
     return channel;
   }
 
-  /** `channel(name).broadcast(value)`: resolves to the id used. */
-  broadcast(name: string, value: unknown): Promise<string | undefined> {
-    return this.channel(name).broadcast(value);
+  /** `channel(name).broadcast(value, options)`: resolves to the id used. Throws like `channel()` and `Channel.broadcast`. */
+  broadcast(name: string, value: unknown, options?: BroadcastOptions): Promise<string | undefined> {
+    return this.channel(name).broadcast(value, options);
   }
 
   /**
@@ -113,19 +121,34 @@ export class ChannelRegistry {
 
   /**
    * Graceful shutdown: sends `final` (an `event()` or data, encoded once) to every open stream, completes them
-   * all, then closes the adapter. Streams opened afterwards are completed at once.
+   * all (each response ends once its queued frames are flushed), then closes the adapter. Resolves when that is
+   * done; streams subscribed or tracked afterwards are completed at once. Calling it again returns the same
+   * promise. When `final` cannot be serialized, every stream is still completed and the promise rejects with
+   * `SSE_ERR_SERIALIZE`.
    */
-  async close(final?: unknown): Promise<void> {
+  close(final?: unknown): Promise<void> {
+    this.#closing ??= this.#shutdown(final);
+    return this.#closing;
+  }
+
+  async #shutdown(final: unknown): Promise<void> {
     this.#closed = true;
-    const prepared: PreparedEvent | undefined =
-      final === undefined ? undefined : prepareEvent(toEvent(final), this.#serialize);
+    let prepared: PreparedEvent | undefined;
+    let failure: unknown;
+    try {
+      prepared = final === undefined ? undefined : prepareEvent(toEvent(final), this.#serialize);
+    } catch (err) {
+      failure = err;
+    }
     for (const em of [...this.#open]) {
       if (prepared !== undefined) em[kDeliver](prepared);
       em.complete();
     }
     await this.#adapter?.close();
+    if (failure !== undefined) throw failure;
   }
 
+  /** Counters for dashboards and metrics (see {@link RegistryStats}); a fresh object each call. */
   stats(): RegistryStats {
     return { channels: this.#channels.size, connections: this.#open.size, ...this.#counters };
   }
