@@ -14,7 +14,8 @@ export type SseErrorCode =
   | 'SSE_ERR_ALREADY_ATTACHED'
   | 'SSE_ERR_SERIALIZE'
   | 'SSE_ERR_ADAPTER_UNAVAILABLE'
-  | 'SSE_ERR_TOO_MANY_CONNECTIONS';
+  | 'SSE_ERR_TOO_MANY_CONNECTIONS'
+  | 'SSE_ERR_INVALID_SOURCE';
 
 /** Base class of the runtime (non-programmer) errors. */
 export class SseError extends Error {
@@ -114,6 +115,19 @@ export class SseTooManyConnectionsError extends SseError {
   constructor(limit: number, retryAfter: number) {
     super('SSE_ERR_TOO_MANY_CONNECTIONS', `The server holds its maximum of ${limit} event streams; retry later.`);
     this.retryAfter = retryAfter;
+  }
+}
+
+/** An SSE handler returned something that is not a stream (an SseEmitter, an async iterable or a Readable). */
+export class SseInvalidSourceError extends TypeError {
+  readonly code = 'SSE_ERR_INVALID_SOURCE' as const;
+  constructor(received: unknown) {
+    const what = received === null ? 'null' : typeof received;
+    super(
+      `An SSE handler returned ${what}; return an SseEmitter, an async iterable or an object-mode Readable of events, ` +
+        'or undefined when the handler answered the request itself.',
+    );
+    this.name = 'SseInvalidSourceError';
   }
 }
 

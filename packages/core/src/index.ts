@@ -22,6 +22,7 @@ export {
   SseInvalidChannelError,
   SseInvalidFieldError,
   SseInvalidOptionError,
+  SseInvalidSourceError,
   SseSerializeError,
   SseSlowClientError,
   SseTooManyConnectionsError,
@@ -36,6 +37,7 @@ export {
   type SseEvent,
   SseEventBuilder,
 } from './frame.js';
+export { type SseExchange, SseHost, type SseHostOptions } from './handler.js';
 export { keepAliveTimerCount } from './keepalive.js';
 export {
   ChannelRegistry,
@@ -47,3 +49,4 @@ export {
 } from './registry.js';
 export { type LastEventIdRejection, MAX_LAST_EVENT_ID_BYTES, readLastEventId, wantsJson } from './request.js';
 export { type SseRequest, type SseResponse, STREAM_HEADERS } from './sink.js';
+export { isEmitter, isSseSource, type SseIterable, type SseSource } from './source.js';

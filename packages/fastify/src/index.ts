@@ -1,2 +1,7 @@
-// Filled in by its issue.
-export {};
+/**
+ * @tidings/fastify: Server-Sent Events for Fastify 5. `ssePlugin` adds `reply.sse()`, `request.lastEventId`, the
+ * `{ sse: true }` route option and `fastify.sse()`. All protocol and lifecycle logic is `@tidings/core`'s.
+ */
+import './types.js';
+
+export { type SsePluginOptions, ssePlugin } from './plugin.js';

@@ -1,0 +1,55 @@
+/**
+ * How an Express request/response pair is handed to core: the exchange, the host serving it, and the
+ * `res.sse()` / `req.lastEventId` additions. Shared by the `sse()` middleware and `sseHandler()`.
+ */
+import {
+  readLastEventId,
+  type SseEmitter,
+  type SseEmitterOptions,
+  type SseExchange,
+  type SseHost,
+} from '@tidings/core';
+import type { Request, Response } from 'express';
+
+declare global {
+  namespace Express {
+    interface Request {
+      /** The client's `Last-Event-ID` header, else its `?lastEventId=` query value (set by `sse()` / `sseHandler()`). */
+      lastEventId?: string;
+    }
+    interface Response {
+      /**
+       * Turns this response into an event stream and returns its emitter (headers go out at once). `options`
+       * override the `sse()` middleware's defaults. Added by the `sse()` middleware (and inside `sseHandler()`).
+       * Throws `SSE_ERR_HEADERS_SENT` when the response has already begun.
+       */
+      sse<Events extends Record<string, unknown> = Record<string, unknown>>(
+        options?: SseEmitterOptions,
+      ): SseEmitter<Events>;
+    }
+  }
+}
+
+const kHost = Symbol('tidings.express.host');
+type BoundResponse = Response & { [kHost]?: SseHost };
+
+/** The host of the `sse()` middleware that saw this response, if any. */
+export function hostOf(res: Response): SseHost | undefined {
+  return (res as BoundResponse)[kHost];
+}
+
+/** Adds `req.lastEventId` and `res.sse()`, served by `host`. */
+export function bind(host: SseHost, req: Request, res: Response): void {
+  (res as BoundResponse)[kHost] = host;
+  req.lastEventId = readLastEventId(req).lastEventId;
+  res.sse = (options) => host.open(exchangeOf(req, res), options);
+}
+
+/** Express writes headers straight to the Node response, so nothing needs copying before the stream starts. */
+export function exchangeOf(req: Request, res: Response): SseExchange {
+  return { req, res, logError };
+}
+
+function logError(err: unknown): void {
+  console.error('[@tidings/express] an event stream ended with an error:', err);
+}

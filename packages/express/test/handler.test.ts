@@ -1,0 +1,251 @@
+/**
+ * res.sse() and sseHandler(): the three handler styles over real sockets, errors before and after the first
+ * byte, Last-Event-ID, disconnect and backpressure.
+ */
+import { connect, type Socket } from 'node:net';
+import { Readable } from 'node:stream';
+import { ChannelRegistry, event, SseEmitter } from '@tidings/core';
+import { sse, sseHandler } from '@tidings/express';
+import express from 'express';
+import request from 'supertest';
+import { listen, type RunningApp } from './support/app';
+import { deferred, openStream, waitFor } from './support/stream-client';
+
+describe('@tidings/express streams', () => {
+  let running: RunningApp;
+  const registry = new ChannelRegistry();
+  const middleware = sse({ keepAlive: false, registry });
+  const finallyRan = deferred<number>();
+  const streamErrors: unknown[] = [];
+  let pulled = 0;
+  const app = express();
+
+  app.use(middleware);
+  app.get('/clock', (req, res) => {
+    res.setHeader('x-custom', 'kept');
+    const em = res.sse({ retry: 1500 });
+    void em.send(event({ event: 'tick', id: '1', data: { last: req.lastEventId ?? null } }));
+    void em.send('plain');
+    em.complete();
+  });
+  app.get(
+    '/job',
+    sseHandler(async () => {
+      const em = new SseEmitter();
+      setImmediate(() => {
+        void em.send(event({ event: 'done', data: 42 }));
+        em.complete();
+      });
+      return em;
+    }),
+  );
+  app.get(
+    '/feed',
+    sseHandler(async function* () {
+      yield event({ event: 'tick', id: 'a', data: 1 });
+      yield 'plain data';
+      yield { id: 5 };
+    }),
+  );
+  app.get(
+    '/readable',
+    sseHandler(() => Readable.from([event({ event: 'r', data: 'one' }), 'two'])),
+  );
+  app.get(
+    '/endless',
+    sseHandler(async function* () {
+      let n = 0;
+      try {
+        for (;;) {
+          yield event({ id: String(++n), data: n });
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+      } finally {
+        finallyRan.resolve(n);
+      }
+    }),
+  );
+  app.get(
+    '/bulk',
+    sseHandler(async function* () {
+      for (pulled = 0; pulled < 2000; pulled++) yield 'x'.repeat(16 * 1024);
+    }),
+  );
+  app.get(
+    '/throws-early',
+    sseHandler(async () => {
+      throw new Error('before the first byte');
+    }),
+  );
+  app.get(
+    '/iterable-throws-early',
+    sseHandler(async function* () {
+      yield* [];
+      throw new Error('first value failed');
+    }),
+  );
+  app.get(
+    '/throws-late',
+    sseHandler(async function* () {
+      yield 'one';
+      throw new Error('secret internal detail');
+    }),
+  );
+  app.get(
+    '/not-a-stream',
+    sseHandler(() => 'a string is not a stream' as unknown as undefined),
+  );
+  app.get(
+    '/json',
+    sseHandler((_req, res) => {
+      res.json({ answered: 'by the handler' });
+    }),
+  );
+  app.use((err: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    res.status(500).json({ error: err.message, code: (err as { code?: string }).code });
+  });
+
+  beforeAll(async () => {
+    jest.spyOn(console, 'error').mockImplementation((...args: unknown[]) => void streamErrors.push(args[1]));
+    running = await listen(app);
+  });
+  afterAll(async () => {
+    await middleware.close();
+    await running.close();
+    jest.restoreAllMocks();
+  });
+
+  test('res.sse() streams with the stream headers, keeps headers set before it, sends retry', async () => {
+    const client = await openStream(`${running.url}/clock`);
+    await client.ended;
+    expect(client.status).toBe(200);
+    expect(client.headers['content-type']).toBe('text/event-stream; charset=utf-8');
+    expect(client.headers['cache-control']).toBe('no-cache, no-transform');
+    expect(client.headers['x-custom']).toBe('kept');
+    expect(client.retries).toEqual([1500]);
+    expect(client.events.map((e) => [e.event, e.id, e.data])).toEqual([
+      ['tick', '1', '{"last":null}'],
+      [undefined, undefined, 'plain'],
+    ]);
+  });
+
+  test('req.lastEventId comes from the header, else from ?lastEventId=', async () => {
+    const byHeader = await openStream(`${running.url}/clock?lastEventId=q`, { 'last-event-id': 'h 7' });
+    const byQuery = await openStream(`${running.url}/clock?lastEventId=a%20b`);
+    await Promise.all([byHeader.ended, byQuery.ended]);
+    expect(byHeader.events[0]?.data).toBe('{"last":"h 7"}');
+    expect(byQuery.events[0]?.data).toBe('{"last":"a b"}');
+  });
+
+  test('a returned emitter stays open until it completes', async () => {
+    const client = await openStream(`${running.url}/job`);
+    await client.ended;
+    expect(client.events).toEqual([{ event: 'done', data: '42', id: undefined }]);
+  });
+
+  test('an async iterable streams every value by the one rule, then the stream ends', async () => {
+    const client = await openStream(`${running.url}/feed`);
+    await client.ended;
+    expect(client.events.map((e) => [e.event, e.id, e.data])).toEqual([
+      ['tick', 'a', '1'],
+      [undefined, undefined, 'plain data'],
+      [undefined, undefined, '{"id":5}'],
+    ]);
+  });
+
+  test('an object-mode Readable streams its values', async () => {
+    const client = await openStream(`${running.url}/readable`);
+    await client.ended;
+    expect(client.events.map((e) => [e.event, e.data])).toEqual([
+      ['r', 'one'],
+      [undefined, 'two'],
+    ]);
+  });
+
+  test('sseHandler works without the middleware', async () => {
+    const bare = express();
+    bare.get(
+      '/feed',
+      sseHandler(async function* (req) {
+        yield event({ event: 'hello', data: req.lastEventId ?? 'none' });
+      }),
+    );
+    const server = await listen(bare);
+    try {
+      const client = await openStream(`${server.url}/feed`, { 'last-event-id': '3' });
+      await client.ended;
+      expect(client.events).toEqual([{ event: 'hello', data: '3', id: undefined }]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('errors before the first byte go to next(err); a non-stream result is SSE_ERR_INVALID_SOURCE', async () => {
+    const early = await request(app).get('/throws-early').expect(500);
+    expect(early.body).toEqual({ error: 'before the first byte' });
+    const first = await request(app).get('/iterable-throws-early').expect(500);
+    expect(first.body).toEqual({ error: 'first value failed' });
+    const invalid = await request(app).get('/not-a-stream').expect(500);
+    expect(invalid.body.code).toBe('SSE_ERR_INVALID_SOURCE');
+    expect(invalid.headers['content-type']).toMatch(/application\/json/);
+  });
+
+  test('a handler that answers by itself is left alone', async () => {
+    const res = await request(app).get('/json').expect(200);
+    expect(res.body).toEqual({ answered: 'by the handler' });
+  });
+
+  test('an error after the first byte ends the stream, is logged, and is never sent', async () => {
+    const client = await openStream(`${running.url}/throws-late`);
+    await client.ended;
+    expect(client.events.map((e) => e.data)).toEqual(['one']);
+    expect(JSON.stringify(client.events)).not.toContain('secret');
+    await waitFor(() => streamErrors.length > 0, 'the error to be logged');
+    expect((streamErrors[0] as Error).message).toBe('secret internal detail');
+  });
+
+  test('a client leaving mid-iterable stops it: return() runs the finally block', async () => {
+    const client = await openStream(`${running.url}/endless`);
+    await client.waitForEvents(3);
+    client.close();
+    const lastPulled = await finallyRan.promise;
+    expect(lastPulled).toBeGreaterThanOrEqual(3);
+  });
+
+  test('an iterable is pulled only as fast as the client reads', async () => {
+    // A client that never reads: the socket buffers fill, sends wait for drain, the generator waits for the sends.
+    const stalled = await pausedClient(`${running.url}/bulk`);
+    let previous = -1;
+    let steadyPolls = 0;
+    await waitFor(() => {
+      steadyPolls = pulled > 0 && pulled === previous ? steadyPolls + 1 : 0;
+      previous = pulled;
+      return steadyPolls >= 10;
+    }, 'the generator to stop being pulled');
+    // 2000 values of 16 KiB (32 MiB) are available at once; only what the socket buffers hold was pulled.
+    expect(pulled).toBeLessThan(2000);
+    const before = middleware.openStreams;
+    stalled.destroy();
+    await waitFor(() => middleware.openStreams === before - 1, 'the stalled stream to end');
+  });
+
+  test('streams opened by the middleware are tracked by its registry', async () => {
+    const before = registry.stats().connections;
+    const client = await openStream(`${running.url}/endless`);
+    await client.waitForEvents(1);
+    expect(registry.stats().connections).toBe(before + 1);
+    expect(middleware.openStreams).toBeGreaterThanOrEqual(1);
+    client.close();
+    await waitFor(() => registry.stats().connections === before, 'the stream to be untracked');
+  });
+});
+
+/** A client that sends the request and never reads the response (a stalled browser). */
+async function pausedClient(url: string): Promise<Socket> {
+  const { port, pathname } = new URL(url);
+  const socket = connect(Number(port), '127.0.0.1');
+  socket.write(`GET ${pathname} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n`);
+  socket.pause();
+  socket.on('error', () => {});
+  return socket;
+}

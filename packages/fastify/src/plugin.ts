@@ -1,0 +1,93 @@
+/**
+ * `ssePlugin`: binds Fastify requests and replies to `@tidings/core` streams. Everything about the stream itself
+ * (headers, framing, lifecycle, handler results, errors, shutdown) is core's `SseHost`.
+ */
+import type { OutgoingHttpHeaders } from 'node:http';
+import { readLastEventId, type SseExchange, SseHost, type SseHostOptions, STREAM_HEADERS } from '@tidings/core';
+import type {
+  FastifyInstance,
+  FastifyPluginCallback,
+  FastifyReply,
+  FastifyRequest,
+  RouteHandlerMethod,
+  RouteOptions,
+  RouteShorthandOptions,
+} from 'fastify';
+import fp from 'fastify-plugin';
+import './types.js';
+
+/** Options of {@link ssePlugin}: emitter defaults for every `reply.sse()`, plus `registry` and `onStreamError`. */
+export type SsePluginOptions = SseHostOptions;
+
+type AnyHandler = (this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) => unknown;
+
+/**
+ * Fastify hands over a reply whose headers live in Fastify until it sends them: they are copied into the stream,
+ * then the reply is hijacked so Fastify leaves the raw response to the stream (hooks that ran before, like auth,
+ * could still answer normally; the request is still logged when the response finishes).
+ */
+function exchangeOf(reply: FastifyReply): SseExchange {
+  return {
+    req: reply.request.raw,
+    res: reply.raw,
+    beforeStream() {
+      const headers = reply.getHeaders() as OutgoingHttpHeaders;
+      reply.hijack();
+      return headers;
+    },
+    logError: (err) => reply.log.error({ err }, 'event stream ended with an error'),
+  };
+}
+
+const plugin: FastifyPluginCallback<SsePluginOptions> = (fastify, options, done) => {
+  const host = new SseHost(options);
+
+  fastify.decorateRequest('lastEventId', {
+    getter(this: FastifyRequest) {
+      return readLastEventId(this.raw).lastEventId;
+    },
+  });
+  fastify.decorateReply('sse', function (this: FastifyReply, overrides) {
+    return host.open(exchangeOf(this), overrides);
+  });
+
+  // `{ sse: true }`: the handler's return value is served as the stream.
+  fastify.addHook('onRoute', (route) => {
+    if (route.sse !== true) return;
+    route.handler = route.method === 'HEAD' ? answerHead : streamRoute(host, route.handler as AnyHandler);
+  });
+
+  fastify.decorate('sse', function (this: FastifyInstance, path: string, ...rest: unknown[]) {
+    const handler = rest.pop() as RouteHandlerMethod;
+    const shorthand = (rest[0] ?? {}) as RouteShorthandOptions;
+    return this.route({ ...shorthand, method: 'GET', url: path, handler, sse: true } as RouteOptions);
+  });
+
+  // preClose runs before Fastify closes the server, which would otherwise wait for every open stream (onClose
+  // hooks only run after that wait): ending the streams here is what lets `app.close()` finish.
+  fastify.addHook('preClose', () => host.close());
+  done();
+};
+
+function streamRoute(host: SseHost, handler: AnyHandler): AnyHandler {
+  return async function (this: FastifyInstance, request, reply) {
+    await host.serve(exchangeOf(reply), async () => {
+      const result = await handler.call(this, request, reply);
+      // `return reply` after reply.send() means the handler answered by itself.
+      return result === reply ? undefined : result;
+    });
+  };
+}
+
+/** A HEAD request to a stream route gets the stream's headers and no body, without running the handler. */
+function answerHead(_request: FastifyRequest, reply: FastifyReply): void {
+  reply.headers(STREAM_HEADERS).send();
+}
+
+/**
+ * The Fastify plugin: `reply.sse(options?)`, `request.lastEventId`, the `{ sse: true }` route option and the
+ * `fastify.sse(path, [options], handler)` shorthand; `app.close()` ends every open stream. Register it with
+ * `await app.register(ssePlugin, { keepAlive: 15000, registry })`. Throws `SSE_ERR_INVALID_OPTION` at registration
+ * for an option that cannot work.
+ */
+export const ssePlugin = fp(plugin, { name: '@tidings/fastify', fastify: '5.x' });

@@ -1,0 +1,52 @@
+/**
+ * Declaration merging: `reply.sse()`, `request.lastEventId`, the `{ sse: true }` route option and the
+ * `fastify.sse()` route shorthand, typed wherever `@tidings/fastify` is imported.
+ */
+import type { SseEmitter, SseEmitterOptions } from '@tidings/core';
+import type {
+  FastifyBaseLogger,
+  FastifyTypeProvider,
+  FastifyTypeProviderDefault,
+  RawReplyDefaultExpression,
+  RawRequestDefaultExpression,
+  RawServerBase,
+  RawServerDefault,
+  RouteShorthandMethod,
+} from 'fastify';
+
+declare module 'fastify' {
+  interface FastifyReply {
+    /**
+     * Turns this reply into an event stream and returns its emitter: the headers set so far (`reply.header()`,
+     * CORS) are kept, the reply is hijacked and the stream headers go out at once. `options` override the plugin's
+     * defaults. Throws `SSE_ERR_HEADERS_SENT` when the response has already begun.
+     */
+    sse<Events extends Record<string, unknown> = Record<string, unknown>>(
+      options?: SseEmitterOptions,
+    ): SseEmitter<Events>;
+  }
+
+  interface FastifyRequest {
+    /** The client's `Last-Event-ID` header, else its `?lastEventId=` query value; undefined when absent or ignored. */
+    readonly lastEventId: string | undefined;
+  }
+
+  interface RouteShorthandOptions {
+    /**
+     * The handler's return value is the stream: an `SseEmitter` (open until it completes), an async iterable or an
+     * object-mode Readable of events (completed when it ends), or undefined when the handler answered itself.
+     */
+    sse?: boolean;
+  }
+
+  interface FastifyInstance<
+    RawServer extends RawServerBase = RawServerDefault,
+    RawRequest extends RawRequestDefaultExpression<RawServer> = RawRequestDefaultExpression<RawServer>,
+    RawReply extends RawReplyDefaultExpression<RawServer> = RawReplyDefaultExpression<RawServer>,
+    Logger extends FastifyBaseLogger = FastifyBaseLogger,
+    TypeProvider extends FastifyTypeProvider = FastifyTypeProviderDefault,
+  > {
+    /** A GET route with `sse: true`: `app.sse(path, [options], handler)`, like `app.get()`. */
+    sse: RouteShorthandMethod<RawServer, RawRequest, RawReply, TypeProvider, Logger>;
+  }
+}
