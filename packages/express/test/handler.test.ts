@@ -9,7 +9,7 @@ import { sse, sseHandler } from '@tidings/express';
 import express from 'express';
 import request from 'supertest';
 import { listen, type RunningApp } from './support/app';
-import { deferred, openStream, waitFor } from './support/stream-client';
+import { deferred, openStream, waitUntil } from './support/stream-client';
 
 describe('@tidings/express streams', () => {
   let running: RunningApp;
@@ -200,7 +200,7 @@ describe('@tidings/express streams', () => {
     await client.ended;
     expect(client.events.map((e) => e.data)).toEqual(['one']);
     expect(JSON.stringify(client.events)).not.toContain('secret');
-    await waitFor(() => streamErrors.length > 0, 'the error to be logged');
+    await waitUntil(() => streamErrors.length > 0, 'the error to be logged');
     expect((streamErrors[0] as Error).message).toBe('secret internal detail');
   });
 
@@ -217,7 +217,7 @@ describe('@tidings/express streams', () => {
     const stalled = await pausedClient(`${running.url}/bulk`);
     let previous = -1;
     let steadyPolls = 0;
-    await waitFor(() => {
+    await waitUntil(() => {
       steadyPolls = pulled > 0 && pulled === previous ? steadyPolls + 1 : 0;
       previous = pulled;
       return steadyPolls >= 10;
@@ -226,7 +226,7 @@ describe('@tidings/express streams', () => {
     expect(pulled).toBeLessThan(2000);
     const before = middleware.openStreams;
     stalled.destroy();
-    await waitFor(() => middleware.openStreams === before - 1, 'the stalled stream to end');
+    await waitUntil(() => middleware.openStreams === before - 1, 'the stalled stream to end');
   });
 
   test('streams opened by the middleware are tracked by its registry', async () => {
@@ -236,7 +236,7 @@ describe('@tidings/express streams', () => {
     expect(registry.stats().connections).toBe(before + 1);
     expect(middleware.openStreams).toBeGreaterThanOrEqual(1);
     client.close();
-    await waitFor(() => registry.stats().connections === before, 'the stream to be untracked');
+    await waitUntil(() => registry.stats().connections === before, 'the stream to be untracked');
   });
 });
 

@@ -7,7 +7,7 @@ import cors from '@fastify/cors';
 import { ChannelRegistry, event, SseEmitter } from '@tidings/core';
 import { ssePlugin } from '@tidings/fastify';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { deferred, openStream, waitFor } from '../../express/test/support/stream-client';
+import { deferred, openStream, waitUntil } from '../../express/test/support/stream-client';
 
 describe('@tidings/fastify streams', () => {
   let app: FastifyInstance;
@@ -159,13 +159,13 @@ describe('@tidings/fastify streams', () => {
     await client.ended;
     expect(client.events.map((e) => e.data)).toEqual(['one']);
     expect(JSON.stringify(client.events)).not.toContain('secret');
-    await waitFor(() => logged.some((l) => l.err?.message === 'secret internal detail'), 'the error to be logged');
+    await waitUntil(() => logged.some((l) => l.err?.message === 'secret internal detail'), 'the error to be logged');
   });
 
   test('a finished stream is still logged as a completed request', async () => {
     const client = await openStream(`${url}/feed?logged=1`);
     await client.ended;
-    await waitFor(
+    await waitUntil(
       () =>
         logged.some((l) => l.msg === 'request completed' && JSON.stringify(l).includes('logged=1') === false) &&
         logged.some((l) => l.msg === 'incoming request' && JSON.stringify(l).includes('/feed?logged=1')),
@@ -184,7 +184,7 @@ describe('@tidings/fastify streams', () => {
     const before = registry.stats().connections;
     const client = await openStream(`${url}/clock`);
     await client.ended;
-    await waitFor(() => registry.stats().connections === before, 'the stream to be untracked');
+    await waitUntil(() => registry.stats().connections === before, 'the stream to be untracked');
     expect(registry.stats().eventsSent).toBeGreaterThan(0);
   });
 });

@@ -6,9 +6,9 @@ import { EventEmitter } from 'node:events';
 import * as http from 'node:http';
 import { createGunzip } from 'node:zlib';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import { waitUntil } from '../../../core/test/support/http';
 
-/** How long a wait for something that should happen at once lasts before the test fails with a clear message. */
-const PATIENCE_MS = 10_000;
+export { waitUntil };
 
 /** One open event stream, read as it arrives. */
 export interface StreamClient {
@@ -22,6 +22,8 @@ export interface StreamClient {
   readonly text: string;
   /** Resolves once the server ended the response (or the connection closed). */
   readonly ended: Promise<void>;
+  /** True once the whole response arrived (the server ended it, rather than the connection breaking). */
+  readonly complete: boolean;
   /** Resolves once `count` events have arrived; rejects after a patience period naming what was missing. */
   waitForEvents(count: number): Promise<EventSourceMessage[]>;
   /** Drops the connection (a client going away). */
@@ -67,32 +69,15 @@ export function openStream(url: string, headers: http.OutgoingHttpHeaders = {}):
         get text() {
           return received;
         },
+        get complete() {
+          return res.complete;
+        },
         ended,
         waitForEvents: (count) =>
-          waitFor(() => events.length >= count, `${count} events`, arrivals, 'event').then(() => events),
+          waitUntil(() => events.length >= count, `${count} events`, arrivals, 'event').then(() => events),
         close: () => req.destroy(),
       });
     });
-  });
-}
-
-/** Resolves when `check()` holds, re-checked whenever `source` emits `signal` (and every 10 ms). */
-export function waitFor(check: () => boolean, label: string, source?: EventEmitter, signal = 'event'): Promise<void> {
-  if (check()) return Promise.resolve();
-  return new Promise<void>((resolve, reject) => {
-    const poll = setInterval(test, 10);
-    const guard = setTimeout(() => finish(new Error(`Timed out waiting for ${label}`)), PATIENCE_MS);
-    source?.on(signal, test);
-    function test(): void {
-      if (check()) finish();
-    }
-    function finish(err?: Error): void {
-      clearInterval(poll);
-      clearTimeout(guard);
-      source?.off(signal, test);
-      if (err) reject(err);
-      else resolve();
-    }
   });
 }
 
