@@ -1,0 +1,53 @@
+// The dashboard on Express: `pnpm start:express` (PORT, REDIS_URL optional). Same page and routes as server-fastify.mjs.
+import { once } from 'node:events';
+import { sse, sseHandler } from '@tidings/express';
+import express from 'express';
+import { closeOnSignals, createDemo, listenAddress, pageFiles, RETRY_MS } from './shared.mjs';
+
+const demo = await createDemo('express');
+const app = express();
+const streams = sse({ registry: demo.registry });
+app.use(streams);
+app.use(express.json());
+
+for (const [path, file] of Object.entries(pageFiles)) {
+  app.get(path, (_req, res) => res.type(file.type).send(file.body));
+}
+
+// res.sse(): the handler opens the stream itself. One stream a tab: clock, stats and the chat channel.
+// Requests that accept only JSON get the chat history at once (short polling) from the same route.
+app.get('/events', (req, res) =>
+  demo.connect(res.sse({ retry: RETRY_MS }), { tab: req.query.tab, socket: req.socket }),
+);
+
+// Spring style: the handler returns an emitter; the stream ends when the job calls complete().
+app.get(
+  '/job',
+  sseHandler(async () => demo.startJob()),
+);
+
+for (const [path, action] of [
+  ['/chat', demo.postChat],
+  ['/drop', demo.dropStream],
+]) {
+  app.post(path, async (req, res) => {
+    const { status, body } = await action(req.body);
+    res.status(status).json(body);
+  });
+}
+
+app.get('/metrics', async (_req, res) => res.type(demo.metrics.contentType).send(await demo.metrics.text()));
+
+const server = app.listen(listenAddress.port, listenAddress.host);
+await once(server, 'listening');
+// Ctrl-C: every stream gets a last `bye` event and ends, then the server closes.
+closeOnSignals(async () => {
+  await demo.close();
+  await streams.close();
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+});
+const { address, port } = server.address();
+console.log(
+  `Tidings dashboard (Express, ${process.env.REDIS_URL ? 'Redis' : 'in-memory'}) on http://${address}:${port}`,
+);
