@@ -26,6 +26,7 @@ export interface EncodeOptions {
 }
 
 const LINE_BREAK = /\r\n|\r|\n/;
+const LINE_BREAKS = /\r\n|\r|\n/g;
 const BUILDER = Symbol.for('tidings.event');
 
 /**
@@ -155,11 +156,11 @@ export function serializeData(data: unknown, serialize: Serializer = JSON.string
 }
 
 function dataLines(text: string): string {
-  // JSON and most payloads are one line: skip the split when there is nothing to split.
-  if (text.indexOf('\n') === -1 && text.indexOf('\r') === -1) return `data: ${text}\n`;
-  let lines = '';
-  for (const line of text.split(LINE_BREAK)) lines += `data: ${line}\n`;
-  return lines;
+  if (text.indexOf('\r') === -1) {
+    // JSON and most payloads are one line; LF-only text needs no regular expression either.
+    return text.indexOf('\n') === -1 ? `data: ${text}\n` : `data: ${text.replaceAll('\n', '\ndata: ')}\n`;
+  }
+  return `data: ${text.replace(LINE_BREAKS, '\ndata: ')}\n`;
 }
 
 function commentLines(text: string): string {
