@@ -286,7 +286,7 @@ export class Channel {
       entry = fromLog(stored);
     } catch (err) {
       // An entry no Tidings node could have written (bad fields): skipped, never forwarded.
-      process.emitWarning(err instanceof Error ? err : new Error(String(err)), { code: 'SSE_BAD_LOG_ENTRY' });
+      warn(`Skipped an entry of channel "${this.name}" from the adapter's log`, err, 'SSE_BAD_LOG_ENTRY');
       return;
     }
     let except: AnyEmitter | undefined;
@@ -339,6 +339,12 @@ function accepts(sub: Subscriber, entry: Entry): boolean {
 function fromLog(stored: StoredEvent): Entry {
   const { tag: _tag, ...fields } = stored;
   return { prepared: prepareEvent(fields), fields, audience: undefined };
+}
+
+/** Reports an error that must not stop delivery (a hook that threw, a bad log entry) as a process warning. */
+export function warn(what: string, err: unknown, code: string): void {
+  const reason = err instanceof Error ? err.message : String(err);
+  process.emitWarning(`${what}: ${reason}`, { code, detail: err instanceof Error ? err.stack : undefined });
 }
 
 function handled<T>(promise: Promise<T>): Promise<T> {

@@ -3,7 +3,8 @@
  * graceful shutdown and the numbers operators watch.
  */
 import type { BroadcastAdapter } from './adapter.js';
-import { type BroadcastOptions, Channel, type ChannelContext } from './channel.js';
+import { ConnectionLimit, type ConnectionLimitOptions } from './admission.js';
+import { type BroadcastOptions, Channel, type ChannelContext, warn } from './channel.js';
 import type { SseEmitter } from './emitter.js';
 import { SseInvalidChannelError, SseInvalidOptionError } from './errors.js';
 import { type PreparedEvent, prepareEvent, type Serializer, toEvent } from './frame.js';
@@ -13,7 +14,7 @@ import { hasControlCharacter } from './text.js';
 // biome-ignore lint/suspicious/noExplicitAny: a registry holds emitters of any event map
 type AnyEmitter = SseEmitter<any>;
 
-export interface ChannelRegistryOptions {
+export interface ChannelRegistryOptions extends ConnectionLimitOptions {
   /** Events kept per channel for Last-Event-ID replay; 0 turns history (and generated ids) off. Default 100. */
   history?: number;
   /** Shares broadcasts and history between servers (e.g. `redisAdapter()` from `@tidings/redis`). */
@@ -54,6 +55,7 @@ export class ChannelRegistry {
   readonly #ctx: ChannelContext;
   readonly #adapter: BroadcastAdapter | undefined;
   readonly #serialize: Serializer | undefined;
+  readonly #limit: ConnectionLimit;
   #closed = false;
   #closing: Promise<void> | undefined;
 
@@ -64,6 +66,7 @@ export class ChannelRegistry {
         `history must be a non-negative integer (events per channel), got ${String(history)}.`,
       );
     }
+    this.#limit = new ConnectionLimit(options);
     this.#adapter = options.adapter;
     this.#serialize = options.serialize;
     const onGap = options.onGap;
@@ -77,7 +80,7 @@ export class ChannelRegistry {
         try {
           onGap?.(channel, lastEventId, em);
         } catch (err) {
-          process.emitWarning(err instanceof Error ? err : new Error(String(err)), { code: 'SSE_LISTENER_THREW' });
+          warn(`onGap threw for channel "${channel}"`, err, 'SSE_LISTENER_THREW');
         }
       },
     };
@@ -112,6 +115,16 @@ export class ChannelRegistry {
     this.#open.add(em);
     em[kCounters] = this.#counters;
     em[kOnFinish].add(() => this.#open.delete(em));
+  }
+
+  /**
+   * Admission check for a new stream: throws `SSE_ERR_TOO_MANY_CONNECTIONS` (an `SseTooManyConnectionsError`
+   * carrying `retryAfter`) when this registry already tracks `maxConnections` open streams. Adapters given this
+   * registry call it before any byte of a new stream; with plain `node:http`, call it before `attach()` and answer
+   * 503 yourself. Streams already open are never affected.
+   */
+  admit(): void {
+    this.#limit.admit(this.#open.size);
   }
 
   /** Open streams tracked now. */

@@ -32,6 +32,10 @@ export class StreamClient {
   readonly ended: Promise<void>;
   status = 0;
   headers: http.IncomingHttpHeaders = {};
+  /** Comment lines read (keep-alives). */
+  comments = 0;
+  /** `retry:` values read. */
+  readonly retries: number[] = [];
   /** The last id the stream set (what an EventSource sends back on reconnect). */
   lastEventId: string | undefined;
   #pending = '';
@@ -84,7 +88,10 @@ export class StreamClient {
     let data: string | undefined;
     let name = 'message';
     for (const line of block.split('\n')) {
-      if (line === '' || line.startsWith(':')) continue;
+      if (line.startsWith(':')) {
+        this.comments++;
+        continue;
+      }
       const colon = line.indexOf(':');
       const field = colon === -1 ? line : line.slice(0, colon);
       let value = colon === -1 ? '' : line.slice(colon + 1);
@@ -92,6 +99,7 @@ export class StreamClient {
       if (field === 'data') data = data === undefined ? value : `${data}\n${value}`;
       else if (field === 'event') name = value;
       else if (field === 'id' && !value.includes('\0')) this.lastEventId = value;
+      else if (field === 'retry' && /^\d+$/.test(value)) this.retries.push(Number(value));
     }
     if (data !== undefined) this.events.push({ id: this.lastEventId, event: name, data });
   }
@@ -174,4 +182,83 @@ export async function channelServer(registry: ChannelRegistry, route: ChannelRou
     unsubscribes.push(registry.channel(url.pathname.slice(1)).subscribe(em, route.subscribe?.(url, em)));
   });
   return { server, base: baseUrl(server), served, unsubscribes };
+}
+
+/**
+ * A client that drops its connection on demand and reconnects with the last id it saw, as an EventSource
+ * does; `events` is what all its connections received, in order.
+ */
+export class ResumingClient {
+  /** Connections opened so far. */
+  connections = 1;
+  readonly #url: string;
+  readonly #earlier: ReceivedEvent[] = [];
+  #lastEventId: string | undefined;
+  #current: StreamClient;
+
+  constructor(url: string, options: ConnectOptions = {}) {
+    this.#url = url;
+    this.#lastEventId = options.lastEventId;
+    this.#current = connect(url, options);
+  }
+
+  /** Everything received, over every connection. */
+  get events(): ReceivedEvent[] {
+    return [...this.#earlier, ...this.#current.events];
+  }
+
+  /** How many events were received, over every connection. */
+  get count(): number {
+    return this.#earlier.length + this.#current.events.length;
+  }
+
+  /** Drops the connection (bytes in flight are lost) and opens a new one with `Last-Event-ID`. */
+  reconnect(): void {
+    const old = this.#current;
+    old.close();
+    this.#earlier.push(...old.events);
+    this.#lastEventId = old.lastEventId ?? this.#lastEventId;
+    this.#current = connect(this.#url, { lastEventId: this.#lastEventId });
+    this.connections++;
+  }
+
+  close(): void {
+    this.#current.close();
+  }
+}
+
+/** What one test opened; {@link TestBed.cleanup} (in `afterEach`) closes it all, clients first. */
+export interface TestBed {
+  /** Opens a streaming client, resuming after `lastEventId` when given. */
+  open(url: string, lastEventId?: string): StreamClient;
+  /** Starts a {@link ChannelServer} for `registry`. */
+  serve(registry: ChannelRegistry, route?: ChannelRoute): Promise<ChannelServer>;
+  /** Registers anything else to close. */
+  defer(close: () => void | Promise<void>): void;
+  cleanup(): Promise<void>;
+}
+
+/** A {@link TestBed}: one per test file. */
+export function testBed(): TestBed {
+  const clients: Array<() => void> = [];
+  const others: Array<() => void | Promise<void>> = [];
+  return {
+    open(url, lastEventId) {
+      const client = connect(url, { lastEventId });
+      clients.push(() => client.close());
+      return client;
+    },
+    async serve(registry, route) {
+      const served = await channelServer(registry, route);
+      others.push(() => closeServer(served.server));
+      return served;
+    },
+    defer(close) {
+      others.push(close);
+    },
+    async cleanup() {
+      for (const close of clients.splice(0)) close();
+      for (const close of others.splice(0)) await close();
+    },
+  };
 }

@@ -1,36 +1,10 @@
-import type * as http from 'node:http';
 import { ChannelRegistry, event, SseEmitter } from '../src/index';
-import {
-  baseUrl,
-  type ChannelServer,
-  channelServer,
-  closeServer,
-  connect,
-  listen,
-  type StreamClient,
-  sequence,
-  waitFor,
-} from './channel-clients';
+import { baseUrl, closeServer, listen, type StreamClient, sequence, testBed, waitFor } from './channel-clients';
 
-const clients: StreamClient[] = [];
-const servers: http.Server[] = [];
-
-function open(url: string, lastEventId?: string): StreamClient {
-  const client = connect(url, { lastEventId });
-  clients.push(client);
-  return client;
-}
-
-async function start(registry: ChannelRegistry, route?: Parameters<typeof channelServer>[1]): Promise<ChannelServer> {
-  const served = await channelServer(registry, route);
-  servers.push(served.server);
-  return served;
-}
-
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.close();
-  for (const server of servers.splice(0)) await closeServer(server);
-});
+const bed = testBed();
+const open = bed.open;
+const start = bed.serve;
+afterEach(() => bed.cleanup());
 
 describe('Channel subscribe / broadcast', () => {
   it('subscribe returns an unsubscribe function, and a client that leaves is unsubscribed by itself', async () => {
@@ -199,7 +173,7 @@ describe('Channel subscribe / broadcast', () => {
       void ch.broadcast(`live while pending ${req.headers['last-event-id'] ?? 'fresh'}`);
       setImmediate(() => em.attach(req, res));
     });
-    servers.push(server);
+    bed.defer(() => closeServer(server));
     const base = baseUrl(server);
     const before = await ch.broadcast('before');
     await ch.broadcast('missed');
