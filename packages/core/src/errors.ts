@@ -15,6 +15,7 @@ export type SseErrorCode =
   | 'SSE_ERR_SERIALIZE'
   | 'SSE_ERR_ADAPTER_UNAVAILABLE'
   | 'SSE_ERR_TOO_MANY_CONNECTIONS'
+  | 'SSE_ERR_UNAUTHORIZED'
   | 'SSE_ERR_INVALID_SOURCE';
 
 /** Base class of the runtime (non-programmer) errors. */
@@ -115,6 +116,21 @@ export class SseTooManyConnectionsError extends SseError {
   constructor(limit: number, retryAfter: number) {
     super('SSE_ERR_TOO_MANY_CONNECTIONS', `The server holds its maximum of ${limit} event streams; retry later.`);
     this.retryAfter = retryAfter;
+  }
+}
+
+/** The adapter's `authorize(req, channel)` hook refused a subscription; answered with `status` (401 or 403). */
+export class SseUnauthorizedError extends SseError {
+  /** 401 (the client must authenticate first) or 403 (it may not subscribe to this channel). */
+  readonly status: 401 | 403;
+  constructor(status: 401 | 403) {
+    super(
+      'SSE_ERR_UNAUTHORIZED',
+      status === 401
+        ? 'Authentication is required to subscribe to this channel; sign in and reconnect.'
+        : 'This client may not subscribe to this channel.',
+    );
+    this.status = status;
   }
 }
 

@@ -5,9 +5,26 @@
  * An adapter only describes how its framework hands over a request and a response ({@link SseExchange}).
  */
 import type { OutgoingHttpHeaders } from 'node:http';
+import {
+  type AdmissionError,
+  ConnectionLimit,
+  type ConnectionLimitOptions,
+  refusalOf,
+  type SseAuthorization,
+  type SseAuthorize,
+  type SseRefusal,
+  writeRefusal,
+} from './admission.js';
 import { SseEmitter, type SseEmitterOptions } from './emitter.js';
-import { SseHeadersSentError, SseInvalidSourceError } from './errors.js';
-import type { ChannelRegistry } from './registry.js';
+import {
+  SseHeadersSentError,
+  type SseInvalidChannelError,
+  SseInvalidOptionError,
+  SseInvalidSourceError,
+  type SseTooManyConnectionsError,
+  SseUnauthorizedError,
+} from './errors.js';
+import { type ChannelRegistry, checkChannelName } from './registry.js';
 import type { SseRequest, SseResponse } from './sink.js';
 import { isEmitter, isSseSource, type SseIterable, startSource } from './source.js';
 
@@ -19,7 +36,7 @@ type EventMap = Record<string, unknown>;
  * Options of an adapter (`sse()` for Express, `ssePlugin` for Fastify): the emitter options are the defaults of
  * every stream it opens; per-call options (`res.sse(opts)`) override them key by key.
  */
-export interface SseHostOptions extends SseEmitterOptions {
+export interface SseHostOptions extends SseEmitterOptions, ConnectionLimitOptions {
   /** Every stream the adapter opens is tracked by this registry: it counts in `stats()` and `registry.close()` ends it. */
   registry?: ChannelRegistry;
   /**
@@ -28,6 +45,12 @@ export interface SseHostOptions extends SseEmitterOptions {
    * the error is ever sent to the client.
    */
   onStreamError?(err: unknown, req: SseRequest): void;
+  /**
+   * Asked before a client subscribes to a channel through the adapter's channel helper (`res.sseChannel()` /
+   * `reply.sseChannel()`): `true` admits it; `false` or `403` answers 403, `401` answers 401, as a normal JSON
+   * response before any byte of stream. Default: every client is admitted.
+   */
+  authorize?: SseAuthorize;
 }
 
 /** One request/response as an adapter hands it to the host. */
@@ -41,6 +64,16 @@ export interface SseExchange {
   beforeStream?(): OutgoingHttpHeaders | undefined;
   /** Logs an error a started stream ended with, unless the `onStreamError` option is given. */
   logError(err: unknown): void;
+  /**
+   * Answers a refused request (503, 401, 403, 400) as a normal response. Default: core writes the JSON refusal to
+   * the Node response. Fastify sends it through the reply so its hooks and logging see it.
+   */
+  refuse?(refusal: SseRefusal): void;
+  /**
+   * Asks the adapter's `authorize` hook about `channel` with the framework's own request object (Fastify: the
+   * `FastifyRequest`). Default: the host's `authorize` option, called with `req`.
+   */
+  authorize?(channel: string): SseAuthorization | Promise<SseAuthorization>;
 }
 
 /** Headers that describe one message or one connection; a framework's collected copy of them never reaches a stream. */
@@ -60,17 +93,21 @@ export class SseHost {
   readonly #defaults: SseEmitterOptions;
   readonly #registry: ChannelRegistry | undefined;
   readonly #onStreamError: ((err: unknown, req: SseRequest) => void) | undefined;
+  readonly #limit: ConnectionLimit;
+  readonly #authorize: SseAuthorize | undefined;
   /** Open streams by response: one stream per response. */
   readonly #streams = new Map<SseResponse, AnyEmitter>();
   #closed = false;
 
   /** Throws `SSE_ERR_INVALID_OPTION` at once (not on the first request) when an emitter option cannot work. */
   constructor(options: SseHostOptions = {}) {
-    const { registry, onStreamError, ...defaults } = options;
+    const { registry, onStreamError, maxConnections, retryAfter, authorize, ...defaults } = options;
     new SseEmitter(defaults); // validates the defaults; the emitter itself is discarded
     this.#defaults = defaults;
     this.#registry = registry;
     this.#onStreamError = onStreamError;
+    this.#limit = new ConnectionLimit({ maxConnections, retryAfter });
+    this.#authorize = authorize;
   }
 
   /** Streams open now (attached and not completed). */
@@ -98,17 +135,28 @@ export class SseHost {
    * Attaches `em` to the exchange and tracks it (here and in the registry) until it completes. After
    * {@link SseHost.close} the stream is completed at once. Throws `SSE_ERR_HEADERS_SENT` when the response has
    * already begun, `SSE_ERR_ALREADY_ATTACHED` when `em` serves another response.
+   *
+   * This is the admission point: when this host or its registry already holds `maxConnections` streams, the
+   * request is answered 503 with `Retry-After` (no byte of stream) and `em` is completed with an
+   * `SSE_ERR_TOO_MANY_CONNECTIONS` error (its `onError` listeners get it; sends on it reject with `SSE_ERR_CLOSED`).
    */
   attach<E extends AnyEmitter>(exchange: SseExchange, em: E): E {
     const { req, res } = exchange;
     if (res.headersSent) throw new SseHeadersSentError();
+    const refused = this.#checkCapacity();
+    if (refused !== undefined) {
+      this.#refuse(exchange, refused);
+      em.completeWithError(refused);
+      return em;
+    }
     em.attach(req, res, { headers: keptHeaders(exchange.beforeStream?.()) });
     if (em.state === 'completed') return em;
     this.#streams.set(res, em);
     em.onCompletion(() => this.#streams.delete(res));
     em.onError((err) => this.#reportError(exchange, err));
     this.#registry?.track(em);
-    if (this.#closed) em.complete();
+    // After shutdown, and for HEAD requests (which carry no body), the stream ends right after its headers.
+    if (this.#closed || req.method === 'HEAD') em.complete();
     return em;
   }
 
@@ -123,6 +171,12 @@ export class SseHost {
    * response's stream has started, an error completes it with that error instead (logged, never sent).
    */
   async serve(exchange: SseExchange, handler: () => unknown): Promise<void> {
+    // Full: refuse before the handler starts any work for a stream that cannot open.
+    const refused = this.#checkCapacity();
+    if (refused !== undefined) {
+      this.#refuse(exchange, refused);
+      return;
+    }
     try {
       const result = await handler();
       if (result === undefined) return;
@@ -138,6 +192,41 @@ export class SseHost {
       if (em === undefined) throw err;
       em.completeWithError(err);
     }
+  }
+
+  /**
+   * The channel helper (`res.sseChannel(name)` / `reply.sseChannel(name)`): checks `name` (taken from the request,
+   * so a bad one is answered 400 `SSE_ERR_INVALID_CHANNEL`, not thrown), asks `authorize(req, name)` (a refusal is
+   * answered 401/403), then opens a stream with `overrides` (503 past `maxConnections`) and subscribes it to the
+   * registry's channel, with replay after the client's Last-Event-ID. Resolves to the emitter, or `undefined` when
+   * the request was refused or the client left while it was being authorized. Rejects with what `authorize`
+   * threw, and with `SSE_ERR_INVALID_OPTION` when the adapter was given no `registry`.
+   */
+  async subscribe<Events extends EventMap = EventMap>(
+    exchange: SseExchange,
+    name: string,
+    overrides?: SseEmitterOptions,
+  ): Promise<SseEmitter<Events> | undefined> {
+    const registry = this.#registry;
+    if (registry === undefined) {
+      throw new SseInvalidOptionError('Subscribing a request to a channel needs the adapter option `registry`.');
+    }
+    try {
+      checkChannelName(name);
+    } catch (err) {
+      this.#refuse(exchange, err as SseInvalidChannelError);
+      return undefined;
+    }
+    const authorize = exchange.authorize ?? this.#authorize?.bind(undefined, exchange.req);
+    const verdict = authorize === undefined ? true : await authorize(name);
+    if (verdict !== true) {
+      this.#refuse(exchange, new SseUnauthorizedError(verdict === 401 ? 401 : 403));
+      return undefined;
+    }
+    if (exchange.res.destroyed) return undefined; // the client left while it was being authorized
+    const em = this.open<Events>(exchange, overrides);
+    registry.channel(name).subscribe(em);
+    return em;
   }
 
   /**
@@ -160,6 +249,23 @@ export class SseHost {
     // Completed before it was attached (early sends, then complete()): attaching flushes them and ends.
     const unattached = em.state === 'pending' || (em.state === 'completed' && !exchange.res.headersSent);
     if (unattached) this.attach(exchange, em);
+  }
+
+  /** The reason a new stream cannot open now (this host or its registry is full), or undefined. */
+  #checkCapacity(): SseTooManyConnectionsError | undefined {
+    try {
+      this.#limit.admit(this.#streams.size);
+      this.#registry?.admit();
+      return undefined;
+    } catch (err) {
+      return err as SseTooManyConnectionsError;
+    }
+  }
+
+  #refuse(exchange: SseExchange, err: AdmissionError): void {
+    const refusal = refusalOf(err);
+    if (exchange.refuse !== undefined) exchange.refuse(refusal);
+    else writeRefusal(exchange.res, refusal);
   }
 
   #reportError(exchange: SseExchange, err: unknown): void {

@@ -1,4 +1,14 @@
 export type { BroadcastAdapter, StoredEvent, WireEvent } from './adapter.js';
+export {
+  ADMISSION_DEFAULTS,
+  type AdmissionError,
+  type ConnectionLimitOptions,
+  refusalOf,
+  type SseAuthorization,
+  type SseAuthorize,
+  type SseRefusal,
+  writeRefusal,
+} from './admission.js';
 export { type BroadcastOptions, Channel, type SubscribeOptions } from './channel.js';
 export {
   type AttachOptions,
@@ -26,6 +36,7 @@ export {
   SseSerializeError,
   SseSlowClientError,
   SseTooManyConnectionsError,
+  SseUnauthorizedError,
 } from './errors.js';
 export {
   type EncodeOptions,

@@ -26,6 +26,17 @@ declare global {
       sse<Events extends Record<string, unknown> = Record<string, unknown>>(
         options?: SseEmitterOptions,
       ): SseEmitter<Events>;
+      /**
+       * Subscribes this request to the registry's channel `name` (with replay after its Last-Event-ID), once the
+       * `sse()` option `authorize(req, name)` admits it. A refusal is answered as JSON before any byte of stream:
+       * 401/403 from `authorize`, 400 for an invalid name, 503 past `maxConnections`; the promise then resolves to
+       * `undefined`. Return it from the route so Express handles a rejection (what `authorize` threw, or
+       * `SSE_ERR_INVALID_OPTION` when `sse()` has no `registry`).
+       */
+      sseChannel<Events extends Record<string, unknown> = Record<string, unknown>>(
+        name: string,
+        options?: SseEmitterOptions,
+      ): Promise<SseEmitter<Events> | undefined>;
     }
   }
 }
@@ -43,6 +54,7 @@ export function bind(host: SseHost, req: Request, res: Response): void {
   (res as BoundResponse)[kHost] = host;
   req.lastEventId = readLastEventId(req).lastEventId;
   res.sse = (options) => host.open(exchangeOf(req, res), options);
+  res.sseChannel = (name, options) => host.subscribe(exchangeOf(req, res), name, options);
 }
 
 /** Express writes headers straight to the Node response, so nothing needs copying before the stream starts. */

@@ -4,4 +4,4 @@
  */
 import './types.js';
 
-export { type SsePluginOptions, ssePlugin } from './plugin.js';
+export { type FastifySseAuthorize, type SsePluginOptions, ssePlugin } from './plugin.js';

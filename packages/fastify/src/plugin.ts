@@ -3,10 +3,17 @@
  * (headers, framing, lifecycle, handler results, errors, shutdown) is core's `SseHost`.
  */
 import type { OutgoingHttpHeaders } from 'node:http';
-import { readLastEventId, type SseExchange, SseHost, type SseHostOptions, STREAM_HEADERS } from '@tidings/core';
+import {
+  readLastEventId,
+  type SseAuthorization,
+  type SseExchange,
+  SseHost,
+  type SseHostOptions,
+  STREAM_HEADERS,
+} from '@tidings/core';
 import type {
   FastifyInstance,
-  FastifyPluginCallback,
+  FastifyPluginAsync,
   FastifyReply,
   FastifyRequest,
   RouteHandlerMethod,
@@ -16,8 +23,17 @@ import type {
 import fp from 'fastify-plugin';
 import './types.js';
 
-/** Options of {@link ssePlugin}: emitter defaults for every `reply.sse()`, plus `registry` and `onStreamError`. */
-export type SsePluginOptions = SseHostOptions;
+/** Decides whether `request` may subscribe to `channel` through `reply.sseChannel()` (see `SseAuthorization`). */
+export type FastifySseAuthorize = (
+  request: FastifyRequest,
+  channel: string,
+) => SseAuthorization | Promise<SseAuthorization>;
+
+/**
+ * Options of {@link ssePlugin}: emitter defaults for every `reply.sse()`, plus `registry`, `onStreamError`,
+ * `maxConnections` / `retryAfter`, and `authorize`, which gets the `FastifyRequest`.
+ */
+export type SsePluginOptions = Omit<SseHostOptions, 'authorize'> & { authorize?: FastifySseAuthorize };
 
 type AnyHandler = (this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) => unknown;
 
@@ -26,8 +42,9 @@ type AnyHandler = (this: FastifyInstance, request: FastifyRequest, reply: Fastif
  * then the reply is hijacked so Fastify leaves the raw response to the stream (hooks that ran before, like auth,
  * could still answer normally; the request is still logged when the response finishes).
  */
-function exchangeOf(reply: FastifyReply): SseExchange {
+function exchangeOf(reply: FastifyReply, authorize?: FastifySseAuthorize): SseExchange {
   return {
+    authorize: authorize && ((channel) => authorize(reply.request, channel)),
     req: reply.request.raw,
     res: reply.raw,
     beforeStream() {
@@ -36,11 +53,13 @@ function exchangeOf(reply: FastifyReply): SseExchange {
       return headers;
     },
     logError: (err) => reply.log.error({ err }, 'event stream ended with an error'),
+    refuse: (refusal) => reply.code(refusal.status).headers(refusal.headers).send(refusal.body),
   };
 }
 
-const plugin: FastifyPluginCallback<SsePluginOptions> = (fastify, options, done) => {
-  const host = new SseHost(options);
+const plugin: FastifyPluginAsync<SsePluginOptions> = async (fastify, options) => {
+  const { authorize, ...hostOptions } = options;
+  const host = new SseHost(hostOptions);
 
   fastify.decorateRequest('lastEventId', {
     getter(this: FastifyRequest) {
@@ -49,6 +68,9 @@ const plugin: FastifyPluginCallback<SsePluginOptions> = (fastify, options, done)
   });
   fastify.decorateReply('sse', function (this: FastifyReply, overrides) {
     return host.open(exchangeOf(this), overrides);
+  });
+  fastify.decorateReply('sseChannel', function (this: FastifyReply, name: string, overrides) {
+    return host.subscribe(exchangeOf(this, authorize), name, overrides);
   });
 
   // `{ sse: true }`: the handler's return value is served as the stream.
@@ -66,7 +88,6 @@ const plugin: FastifyPluginCallback<SsePluginOptions> = (fastify, options, done)
   // preClose runs before Fastify closes the server, which would otherwise wait for every open stream (onClose
   // hooks only run after that wait): ending the streams here is what lets `app.close()` finish.
   fastify.addHook('preClose', () => host.close());
-  done();
 };
 
 function streamRoute(host: SseHost, handler: AnyHandler): AnyHandler {

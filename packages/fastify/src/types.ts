@@ -24,6 +24,17 @@ declare module 'fastify' {
     sse<Events extends Record<string, unknown> = Record<string, unknown>>(
       options?: SseEmitterOptions,
     ): SseEmitter<Events>;
+    /**
+     * Subscribes this request to the registry's channel `name` (with replay after its Last-Event-ID), once the
+     * plugin option `authorize(request.raw, name)` admits it. A refusal is sent as a normal JSON reply before any
+     * byte of stream: 401/403 from `authorize`, 400 for an invalid name, 503 past `maxConnections`; the promise
+     * then resolves to `undefined`. Rejects with what `authorize` threw, or `SSE_ERR_INVALID_OPTION` when the
+     * plugin has no `registry`: return or await it in the handler so Fastify's error handling answers.
+     */
+    sseChannel<Events extends Record<string, unknown> = Record<string, unknown>>(
+      name: string,
+      options?: SseEmitterOptions,
+    ): Promise<SseEmitter<Events> | undefined>;
   }
 
   interface FastifyRequest {

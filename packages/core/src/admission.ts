@@ -1,0 +1,113 @@
+/**
+ * Admission: who may open an event stream. Connection limits (`maxConnections`, answered 503 with `Retry-After`)
+ * and channel authorization (`authorize(req, channel)`, answered 401/403). A refusal is always a whole, normal
+ * JSON response written before any byte of stream, never a half-open stream.
+ */
+import {
+  type SseInvalidChannelError,
+  SseInvalidOptionError,
+  SseTooManyConnectionsError,
+  SseUnauthorizedError,
+} from './errors.js';
+import type { SseRequest, SseResponse } from './sink.js';
+
+/** The defaults of the admission options. */
+export const ADMISSION_DEFAULTS = Object.freeze({
+  /** No limit. */
+  maxConnections: Number.POSITIVE_INFINITY,
+  /** Seconds a refused client is told to wait (`Retry-After`). */
+  retryAfter: 5,
+});
+
+/**
+ * What `authorize` answers: `true` lets the client subscribe; `false` or `403` refuses it (403 Forbidden);
+ * `401` asks it to authenticate first (401 Unauthorized).
+ */
+export type SseAuthorization = boolean | 401 | 403;
+
+/**
+ * Decides whether the request may subscribe to `channel`. Runs before any byte of the stream; it may be async
+ * (a session or database look-up). An exception it throws goes to the framework's error handling.
+ */
+export type SseAuthorize = (req: SseRequest, channel: string) => SseAuthorization | Promise<SseAuthorization>;
+
+/** The options that bound how many streams are admitted. */
+export interface ConnectionLimitOptions {
+  /** Most open streams; past it a new stream is answered 503 with `Retry-After`. Default: no limit. */
+  maxConnections?: number;
+  /** Seconds sent as `Retry-After` with a 503. Default 5. */
+  retryAfter?: number;
+}
+
+/** A refusal as the client receives it: a status, headers and a small JSON body naming the `SSE_ERR_*` code. */
+export interface SseRefusal {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: { readonly error: string; readonly message: string };
+}
+
+/** How a framework answers a refusal; core's default writes it straight to the Node response. */
+export type RefusalWriter = (refusal: SseRefusal) => void;
+
+/**
+ * A connection limit: `admit(open)` throws `SSE_ERR_TOO_MANY_CONNECTIONS` when `open` streams already reach it.
+ * Throws `SSE_ERR_INVALID_OPTION` at construction for a limit that is not a positive integer (or Infinity).
+ */
+export class ConnectionLimit {
+  readonly max: number;
+  readonly retryAfter: number;
+
+  constructor(options: ConnectionLimitOptions = {}) {
+    this.max = options.maxConnections ?? ADMISSION_DEFAULTS.maxConnections;
+    this.retryAfter = options.retryAfter ?? ADMISSION_DEFAULTS.retryAfter;
+    if (this.max !== Number.POSITIVE_INFINITY && (!Number.isSafeInteger(this.max) || this.max < 1)) {
+      throw new SseInvalidOptionError(
+        `maxConnections must be a positive integer (open streams), got ${String(this.max)}.`,
+      );
+    }
+    if (!Number.isSafeInteger(this.retryAfter) || this.retryAfter < 0) {
+      throw new SseInvalidOptionError(
+        `retryAfter must be a non-negative integer (seconds), got ${String(this.retryAfter)}.`,
+      );
+    }
+  }
+
+  /** Throws `SSE_ERR_TOO_MANY_CONNECTIONS` when `open` has reached the limit. */
+  admit(open: number): void {
+    if (open >= this.max) throw new SseTooManyConnectionsError(this.max, this.retryAfter);
+  }
+}
+
+/** A failure admission answers with a refusal. */
+export type AdmissionError = SseTooManyConnectionsError | SseUnauthorizedError | SseInvalidChannelError;
+
+/**
+ * The refusal for `err`: 503 with `Retry-After` for too many connections, 401/403 for an authorization refusal,
+ * 400 for a channel name taken from the request that is not valid.
+ */
+export function refusalOf(err: AdmissionError): SseRefusal {
+  const headers: Record<string, string> = {};
+  let status = 400;
+  if (err instanceof SseTooManyConnectionsError) {
+    status = 503;
+    headers['retry-after'] = String(err.retryAfter);
+  } else if (err instanceof SseUnauthorizedError) {
+    status = err.status;
+  }
+  return { status, headers, body: { error: err.code, message: err.message } };
+}
+
+/** Core's {@link RefusalWriter}: a complete JSON response on the Node response, unless it has already begun. */
+export function writeRefusal(res: SseResponse, refusal: SseRefusal): void {
+  if (res.headersSent || res.writableEnded) return;
+  const text = JSON.stringify(refusal.body);
+  const headers: Record<string, string> = {
+    ...refusal.headers,
+    'content-type': 'application/json; charset=utf-8',
+    'cache-control': 'no-store',
+    'content-length': String(Buffer.byteLength(text)),
+  };
+  for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+  res.writeHead(refusal.status);
+  res.end(text);
+}
