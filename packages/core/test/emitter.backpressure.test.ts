@@ -7,16 +7,8 @@ import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { keepAliveTimerCount, SseEmitter, type SseEmitterOptions } from '@tidings/core';
-import {
-  deferred,
-  type EmitterServer,
-  type Served,
-  settle,
-  stalledClient,
-  startEmitterServer,
-  waitUntil,
-} from './support/http';
+import { SseEmitter, type SseEmitterOptions } from '@tidings/core';
+import { deferred, type Served, settle, stalledClient, useEmitterServer, waitUntil } from './support/http';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -46,17 +38,11 @@ function heldBufferBytes(): number {
   return process.memoryUsage().arrayBuffers;
 }
 
-let server: EmitterServer;
+const server = useEmitterServer();
 const clients: Socket[] = [];
-
-beforeAll(async () => {
-  server = await startEmitterServer();
-});
 afterEach(() => {
   for (const socket of clients.splice(0)) socket.destroy();
-  expect(keepAliveTimerCount()).toBe(0);
 });
-afterAll(() => server.close());
 
 /** A stalled client served by a fresh emitter with `options`, plus what was reported to its listeners. */
 async function stalled(options: SseEmitterOptions) {

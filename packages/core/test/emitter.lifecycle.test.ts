@@ -3,18 +3,10 @@
  * timeout, disconnect, completeWithError, and the errors attach can throw.
  */
 import { event, keepAliveTimerCount, SseEmitter, type SseEmitterOptions } from '@tidings/core';
-import { deferred, type EmitterServer, openStream, settle, startEmitterServer, waitUntil } from './support/http';
+import { deferred, openStream, settle, useEmitterServer, waitUntil } from './support/http';
 import { trackTimers } from './support/timers';
 
-let server: EmitterServer;
-
-beforeAll(async () => {
-  server = await startEmitterServer();
-});
-afterAll(() => server.close());
-afterEach(() => {
-  expect(keepAliveTimerCount()).toBe(0);
-});
+const server = useEmitterServer();
 
 /** Serves the next request with a fresh emitter; resolves with it once attached. */
 async function serveEmitter(

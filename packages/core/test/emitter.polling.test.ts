@@ -2,18 +2,10 @@
  * Short polling (a JSON client gets `{ events, lastEventId }`) and long polling (the response ends after the
  * first flushed frames, with `retry: 0` by default) at the emitter level, over a real node:http server.
  */
-import { event, keepAliveTimerCount } from '@tidings/core';
-import { type EmitterServer, openStream, startEmitterServer } from './support/http';
+import { event } from '@tidings/core';
+import { openStream, useEmitterServer } from './support/http';
 
-let server: EmitterServer;
-
-beforeAll(async () => {
-  server = await startEmitterServer();
-});
-afterAll(() => server.close());
-afterEach(() => {
-  expect(keepAliveTimerCount()).toBe(0);
-});
+const server = useEmitterServer();
 
 const json = { accept: 'application/json' };
 

@@ -3,14 +3,9 @@
  * data, never read as event fields, whatever keys it has.
  */
 import { event, isEvent, SseEmitter } from '@tidings/core';
-import { type EmitterServer, openStream, startEmitterServer } from './support/http';
+import { openStream, useEmitterServer } from './support/http';
 
-let server: EmitterServer;
-
-beforeAll(async () => {
-  server = await startEmitterServer();
-});
-afterAll(() => server.close());
+const server = useEmitterServer();
 
 test('send({ id: 5 }) sends {"id":5} as data; only event() values set fields', async () => {
   const served = server.serve();

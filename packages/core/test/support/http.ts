@@ -6,7 +6,7 @@ import { EventEmitter, once } from 'node:events';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as net from 'node:net';
-import { SseEmitter, type SseEmitterOptions } from '@tidings/core';
+import { keepAliveTimerCount, SseEmitter, type SseEmitterOptions } from '@tidings/core';
 import { type ParsedStream, parseStream } from './parse';
 
 /** How long a test waits for something that should happen at once, before it fails with a clear message. */
@@ -167,6 +167,36 @@ export async function startEmitterServer(): Promise<EmitterServer> {
       };
       return attached.promise;
     },
+  };
+}
+
+/**
+ * For a test file: starts an emitter server before its tests and closes it after them, and checks after
+ * each test that no keep-alive timer outlived it. Use the returned server inside tests only.
+ */
+export function useEmitterServer(): EmitterServer {
+  let started: EmitterServer | undefined;
+  const get = (): EmitterServer => {
+    if (started === undefined) throw new Error('The emitter server starts in beforeAll: use it inside tests.');
+    return started;
+  };
+  beforeAll(async () => {
+    started = await startEmitterServer();
+  });
+  afterEach(() => {
+    expect(keepAliveTimerCount()).toBe(0);
+  });
+  afterAll(() => started?.close());
+  return {
+    get port() {
+      return get().port;
+    },
+    get url() {
+      return get().url;
+    },
+    close: () => get().close(),
+    serve: (options, beforeAttach) => get().serve(options, beforeAttach),
+    handle: (handler) => get().handle(handler),
   };
 }
 
