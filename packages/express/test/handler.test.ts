@@ -2,6 +2,7 @@
  * res.sse() and sseHandler(): the three handler styles over real sockets, errors before and after the first
  * byte, Last-Event-ID, disconnect and backpressure.
  */
+import * as http from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { ChannelRegistry, event, SseEmitter } from '@tidings/core';
@@ -28,6 +29,7 @@ describe('@tidings/express streams', () => {
     void em.send('plain');
     em.complete();
   });
+  app.get('/idle', (_req, res) => void res.sse());
   app.get(
     '/job',
     sseHandler(async () => {
@@ -188,6 +190,22 @@ describe('@tidings/express streams', () => {
     const invalid = await request(app).get('/not-a-stream').expect(500);
     expect(invalid.body.code).toBe('SSE_ERR_INVALID_SOURCE');
     expect(invalid.headers['content-type']).toMatch(/application\/json/);
+  });
+
+  test('a HEAD request gets the stream headers, and the stream ends on the server at once', async () => {
+    const before = middleware.openStreams;
+    // A keep-alive client keeps its socket, so only the server ending the response can end the stream.
+    const agent = new http.Agent({ keepAlive: true });
+    try {
+      const res = await new Promise<http.IncomingMessage>((resolve, reject) =>
+        http.request(`${running.url}/idle`, { method: 'HEAD', agent }, resolve).on('error', reject).end(),
+      );
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['content-type']).toBe('text/event-stream; charset=utf-8');
+      await waitUntil(() => middleware.openStreams === before, 'the HEAD stream to end');
+    } finally {
+      agent.destroy();
+    }
   });
 
   test('a handler that answers by itself is left alone', async () => {

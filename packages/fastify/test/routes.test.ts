@@ -148,6 +148,13 @@ describe('@tidings/fastify streams', () => {
     expect(invalid.json()).toMatchObject({ code: 'SSE_ERR_INVALID_SOURCE' });
   });
 
+  test('a HEAD request to a stream route gets the stream headers and no body', async () => {
+    const res = await app.inject({ method: 'HEAD', url: '/feed' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe('text/event-stream; charset=utf-8');
+    expect(res.body).toBe('');
+  });
+
   test('a handler that answers by itself is left alone', async () => {
     const res = await app.inject({ method: 'GET', url: '/replies' });
     expect(res.statusCode).toBe(202);
