@@ -1,0 +1,106 @@
+/**
+ * Hardening over real sockets (issue 8): maxConnections (per middleware and registry-wide), authorize with
+ * res.sseChannel(), hostile client input, and graceful shutdown of 2,000 streams with broadcasts in flight.
+ */
+import { ChannelRegistry, type SseHostOptions } from '@tidings/core';
+import { sse } from '@tidings/express';
+import express from 'express';
+import { listen, type RunningApp } from './support/app';
+import {
+  authorizeScenario,
+  capacityScenario,
+  type HardeningRoutes,
+  hardeningRoutes,
+  hostileInputScenario,
+  shutdownUnderLoadScenario,
+} from './support/hardening';
+
+interface HardeningApp {
+  running: RunningApp;
+  registry: ChannelRegistry;
+  routes: HardeningRoutes;
+  close(): Promise<void>;
+}
+
+async function hardeningApp(options: SseHostOptions = {}, registry = new ChannelRegistry()): Promise<HardeningApp> {
+  const routes = hardeningRoutes();
+  const events = sse({
+    keepAlive: false,
+    registry,
+    authorize: routes.authorize,
+    onInvalidLastEventId: (reason) => routes.invalidIds.push(reason),
+    ...options,
+  });
+  const app = express();
+  app.use(events);
+  app.get('/rooms', (req, res) => res.sseChannel(String(req.query.name)));
+  app.get('/echo', (req, res) => routes.echo(res.sse(), req.query));
+  const running = await listen(app);
+  return {
+    running,
+    registry,
+    routes,
+    close: async () => {
+      await events.close();
+      await running.close();
+    },
+  };
+}
+
+test('maxConnections on the middleware: the stream past it gets 503 + Retry-After, the open ones keep going', async () => {
+  const app = await hardeningApp({ maxConnections: 3, retryAfter: 7 });
+  try {
+    await capacityScenario(app.running.url, app.registry, 3, '7');
+  } finally {
+    await app.close();
+  }
+});
+
+test('maxConnections on the registry counts every stream it tracks, across middlewares', async () => {
+  const registry = new ChannelRegistry({ maxConnections: 2 });
+  const other = await hardeningApp({}, registry);
+  const app = await hardeningApp({}, registry);
+  try {
+    // One stream held through another middleware counts against the same registry-wide limit.
+    const held = await fetch(`${other.running.url}/rooms?name=elsewhere`);
+    expect(held.status).toBe(200);
+    await capacityScenario(app.running.url, registry, 1, '5');
+    await held.body?.cancel();
+  } finally {
+    await app.close();
+    await other.close();
+  }
+});
+
+test('authorize(req, channel): 401/403 as JSON before any stream byte, admitted clients stream', async () => {
+  const app = await hardeningApp();
+  try {
+    await authorizeScenario(app.running.url, app.registry);
+  } finally {
+    await app.close();
+  }
+});
+
+test('hostile input: each case a clear error or a safe ignore, and the server keeps serving', async () => {
+  const app = await hardeningApp();
+  try {
+    await hostileInputScenario(app.running.url, app.registry, app.routes);
+  } finally {
+    await app.close();
+  }
+});
+
+test('shutdown under load: close() + server.close() with 2,000 streams and broadcasts in flight', async () => {
+  const registry = new ChannelRegistry();
+  const events = sse({ keepAlive: false, registry });
+  const app = express();
+  app.use(events);
+  app.get('/rooms', (req, res) => res.sseChannel(String(req.query.name)));
+  const running = await listen(app);
+  const elapsed = await shutdownUnderLoadScenario(running.url, registry, async () => {
+    await events.close();
+    await new Promise<void>((resolve) => running.server.close(() => resolve()));
+  });
+  expect(events.openStreams).toBe(0);
+  expect(elapsed).toBeLessThan(2000);
+}, 60_000);

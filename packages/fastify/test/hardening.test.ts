@@ -1,0 +1,86 @@
+/**
+ * Hardening over real sockets (issue 8): maxConnections (per plugin and registry-wide), authorize with
+ * reply.sseChannel(), hostile client input, and app.close() with 2,000 streams and broadcasts in flight.
+ */
+import { ChannelRegistry } from '@tidings/core';
+import type { SsePluginOptions } from '@tidings/fastify';
+import type { FastifyInstance } from 'fastify';
+import {
+  authorizeScenario,
+  capacityScenario,
+  type HardeningRoutes,
+  hardeningRoutes,
+  hostileInputScenario,
+  shutdownUnderLoadScenario,
+} from '../../express/test/support/hardening';
+import { listen, sseApp } from './support';
+
+interface HardeningApp {
+  app: FastifyInstance;
+  url: string;
+  registry: ChannelRegistry;
+  routes: HardeningRoutes;
+}
+
+type Query = Record<string, unknown>;
+
+async function hardeningApp(options: SsePluginOptions = {}, registry = new ChannelRegistry()): Promise<HardeningApp> {
+  const routes = hardeningRoutes();
+  const app = await sseApp({
+    registry,
+    authorize: (request, channel) => routes.authorize(request, channel),
+    onInvalidLastEventId: (reason) => routes.invalidIds.push(reason),
+    ...options,
+  });
+  app.get('/rooms', (request, reply) => reply.sseChannel(String((request.query as Query).name)));
+  app.get('/echo', (request, reply) => routes.echo(reply.sse(), request.query as Query));
+  return { app, url: await listen(app), registry, routes };
+}
+
+test('maxConnections on the plugin: the stream past it gets 503 + Retry-After, the open ones keep going', async () => {
+  const { app, url, registry } = await hardeningApp({ maxConnections: 3, retryAfter: 7 });
+  try {
+    await capacityScenario(url, registry, 3, '7');
+  } finally {
+    await app.close();
+  }
+});
+
+test('maxConnections on the registry counts every stream it tracks, across apps', async () => {
+  const registry = new ChannelRegistry({ maxConnections: 2 });
+  const other = await hardeningApp({}, registry);
+  const main = await hardeningApp({}, registry);
+  try {
+    const held = await fetch(`${other.url}/rooms?name=elsewhere`);
+    expect(held.status).toBe(200);
+    await capacityScenario(main.url, registry, 1, '5');
+    await held.body?.cancel();
+  } finally {
+    await main.app.close();
+    await other.app.close();
+  }
+});
+
+test('authorize(request, channel): 401/403 as JSON replies before any stream byte, admitted clients stream', async () => {
+  const { app, url, registry } = await hardeningApp();
+  try {
+    await authorizeScenario(url, registry);
+  } finally {
+    await app.close();
+  }
+});
+
+test('hostile input: each case a clear error or a safe ignore, and the server keeps serving', async () => {
+  const { app, url, registry, routes } = await hardeningApp();
+  try {
+    await hostileInputScenario(url, registry, routes);
+  } finally {
+    await app.close();
+  }
+});
+
+test('shutdown under load: app.close() with 2,000 streams and broadcasts in flight', async () => {
+  const { app, url, registry } = await hardeningApp();
+  const elapsed = await shutdownUnderLoadScenario(url, registry, () => app.close());
+  expect(elapsed).toBeLessThan(2000);
+}, 60_000);
