@@ -38,6 +38,22 @@ test('headers reach the client before any event, then events and a whole final f
   expect(client.body.endsWith('\n\n')).toBe(true); // §4.14: no unterminated event at the end
 });
 
+test('headers set on the response or given to attach are kept; the stream headers win', async () => {
+  const attached = deferred<SseEmitter>();
+  server.handle((req, res) => {
+    res.setHeader('access-control-allow-origin', '*');
+    res.setHeader('content-type', 'text/html');
+    attached.resolve(new SseEmitter({ keepAlive: false }).attach(req, res, { headers: { 'x-request-id': 'r1' } }));
+  });
+  const client = openStream(server);
+  const { headers } = await client.response;
+  expect(headers['access-control-allow-origin']).toBe('*');
+  expect(headers['x-request-id']).toBe('r1');
+  expect(headers['content-type']).toBe('text/event-stream; charset=utf-8');
+  (await attached.promise).complete();
+  await client.ended;
+});
+
 test('sends made before attach arrive first, in order, after the retry line', async () => {
   const early: Array<Promise<void>> = [];
   const attached = serveEmitter({ retry: 2000 }, (em) => {
