@@ -98,7 +98,7 @@ async function settledWithin(promise: Promise<unknown>, ms: number): Promise<boo
 }
 
 test('await send() waits while the client does not read, and resolves once it reads', async () => {
-  const s = await stalled({ maxBufferedBytes: 256 * MiB, sendTimeout: 60_000 });
+  const s = await stalled({ maxBufferedBytes: 2 * stallBytes, sendTimeout: 60_000 });
   const waiting = sendUntilBackpressured(s);
   expect(s.res.writableLength).toBeGreaterThan(0);
   expect(await settledWithin(waiting, 100)).toBe(false);
@@ -137,7 +137,7 @@ test('a client past maxBufferedBytes is closed with SSE_ERR_SLOW_CLIENT and its 
 });
 
 test('a write undrained past sendTimeout closes the client with SSE_ERR_SLOW_CLIENT and frees its buffer', async () => {
-  const s = await stalled({ maxBufferedBytes: 256 * MiB, sendTimeout: 50 });
+  const s = await stalled({ maxBufferedBytes: 2 * stallBytes, sendTimeout: 50 });
   const before = heldBufferBytes();
   const waiting = sendUntilBackpressured(s);
   expect(s.res.writableLength).toBeGreaterThan(stallBytes / 2);
@@ -150,7 +150,7 @@ test('a write undrained past sendTimeout closes the client with SSE_ERR_SLOW_CLI
 });
 
 test('a client that disconnects while a send waits for drain rejects that send with SSE_ERR_CLOSED', async () => {
-  const s = await stalled({ maxBufferedBytes: 256 * MiB, sendTimeout: 60_000 });
+  const s = await stalled({ maxBufferedBytes: 2 * stallBytes, sendTimeout: 60_000 });
   const waiting = sendUntilBackpressured(s);
   s.client.destroy();
   await expect(waiting).rejects.toMatchObject({ code: 'SSE_ERR_CLOSED' });
@@ -160,7 +160,7 @@ test('a client that disconnects while a send waits for drain rejects that send w
 });
 
 test('complete() on a stalled client resolves waiting sends, then drops the socket after sendTimeout', async () => {
-  const s = await stalled({ maxBufferedBytes: 256 * MiB, sendTimeout: 50 });
+  const s = await stalled({ maxBufferedBytes: 2 * stallBytes, sendTimeout: 50 });
   const waiting = sendUntilBackpressured(s);
   s.em.complete();
   await waiting;
