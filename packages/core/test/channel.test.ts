@@ -6,6 +6,16 @@ const open = bed.open;
 const start = bed.serve;
 afterEach(() => bed.cleanup());
 
+/** A fresh registry and server, with one client subscribed to `name`. */
+async function oneSubscriber(name: string) {
+  const registry = new ChannelRegistry();
+  const { base } = await start(registry);
+  const ch = registry.channel(name);
+  const client = open(`${base}/${name}`);
+  await waitFor('subscriber', () => ch.size === 1);
+  return { registry, ch, client };
+}
+
 describe('Channel subscribe / broadcast', () => {
   it('subscribe returns an unsubscribe function, and a client that leaves is unsubscribed by itself', async () => {
     const registry = new ChannelRegistry();
@@ -32,11 +42,7 @@ describe('Channel subscribe / broadcast', () => {
   });
 
   it('broadcast resolves to the id it used: generated and monotonic with history, yours when given', async () => {
-    const registry = new ChannelRegistry();
-    const { base } = await start(registry);
-    const ch = registry.channel('ids');
-    const client = open(`${base}/ids`);
-    await waitFor('subscriber', () => ch.size === 1);
+    const { registry, ch, client } = await oneSubscriber('ids');
 
     const generated = [await ch.broadcast('x'), await ch.broadcast(event({ event: 'named', data: 'y' }))];
     const given = await ch.broadcast(event({ id: 7, data: 'z' }));
@@ -149,11 +155,7 @@ describe('Channel subscribe / broadcast', () => {
   });
 
   it('rejects an unserializable broadcast with SSE_ERR_SERIALIZE, sends nothing, and keeps the channel usable', async () => {
-    const registry = new ChannelRegistry();
-    const { base } = await start(registry);
-    const ch = registry.channel('c');
-    const client = open(`${base}/c`);
-    await waitFor('subscriber', () => ch.size === 1);
+    const { ch, client } = await oneSubscriber('c');
     const circular: Record<string, unknown> = {};
     circular.self = circular;
     await expect(ch.broadcast(circular)).rejects.toMatchObject({ code: 'SSE_ERR_SERIALIZE' });

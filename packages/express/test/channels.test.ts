@@ -1,0 +1,24 @@
+/** Channels over Express and real sockets: the shared channel scenarios, wired to `sse({ registry })` and `res.sse()`. */
+import type { SseEmitter } from '@tidings/core';
+import { sse } from '@tidings/express';
+import express from 'express';
+import * as scenarios from '../../core/test/channel-scenarios';
+import { listen } from './support/app';
+
+const expressApp: scenarios.ChannelAppFactory = async (registry) => {
+  const events = sse({ registry, onStreamError: () => {} }); // the stalled-client scenario checks its error itself
+  const served: SseEmitter[] = [];
+  const app = express();
+  app.use(events);
+  app.get('/:channel', (req, res) => {
+    const { emitter, subscribe } = scenarios.routeOptions(new URL(req.url, 'http://localhost').searchParams);
+    const em = res.sse(emitter);
+    served.push(em);
+    registry.channel(req.params.channel).subscribe(em, subscribe);
+  });
+  const running = await listen(app);
+  let closing: Promise<void> | undefined;
+  return { base: running.url, served, close: () => (closing ??= events.close().then(() => running.close())) };
+};
+
+describe('channels over Express', () => scenarios.channelScenarioTests(expressApp));
