@@ -2,6 +2,19 @@
  * The seam for multi-node fan-out (e.g. `@tidings/redis`): the adapter is the shared log and the id source.
  * With an adapter, a broadcast is published, and every node (the publishing one included) delivers the event
  * to its own subscribers when the adapter hands it back, so all nodes deliver in the same order.
+ *
+ * How a channel uses it (what an implementation can rely on, and must provide):
+ * - per channel, at most one subscription at a time: `subscribe` when the first local subscriber arrives,
+ *   `unsubscribe` when the last leaves, and a new `subscribe` only after that `unsubscribe` has settled;
+ * - a streaming client that resumes is caught up by calling `history` after `subscribe` has resolved: every
+ *   event is then in the history read, among the live events, or both. The channel holds live events during the
+ *   read and drops those the read also returned, matching them by the id the log gave them, so an event must
+ *   carry the same id in both;
+ * - a short-polling client is answered from `history` alone (no subscription);
+ * - the registry's `history` size and generated ids do not apply: the log keeps what it keeps (its own maximum
+ *   length) and gives every id; an id set on a broadcast event is not used;
+ * - a broadcast `filter` cannot travel between nodes, so `Channel.broadcast` refuses it when an adapter is set;
+ *   `except` travels as the event's `tag` and applies on the publishing node only.
  */
 
 /** An event as it travels between nodes: its data already serialized to text. */
@@ -10,7 +23,10 @@ export interface WireEvent {
   data?: string;
   retry?: number;
   comment?: string;
-  /** Set by the publishing node to find its per-broadcast options when the event comes back; carry it as is. */
+  /**
+   * Set by the publishing node (only for a broadcast with `except`) to find that option when the event comes
+   * back; carry it as is. Other nodes ignore tags they did not set.
+   */
   tag?: string;
 }
 
@@ -19,6 +35,7 @@ export interface StoredEvent extends WireEvent {
   id: string;
 }
 
+/** A shared log that channels publish to and read from; see the module notes for how it is used. */
 export interface BroadcastAdapter {
   /** Appends `event` to the channel's shared log; resolves to the id it was given. */
   publish(channel: string, event: WireEvent): Promise<string>;
