@@ -184,7 +184,12 @@ export class SseHost {
         this.#adopt(exchange, result);
         return;
       }
-      if (!isSseSource(result)) throw new SseInvalidSourceError(result);
+      if (!isSseSource(result)) {
+        // The handler already answered, e.g. `channel.subscribe(reply.sse())` returns its unsubscribe function:
+        // the stream is open (or its short-poll answer sent), and the return value is not meant as a stream.
+        if (exchange.res.headersSent) return;
+        throw new SseInvalidSourceError(result);
+      }
       const started = await startSource(result as SseIterable); // emitters were served above
       void started.pipeTo(this.open(exchange));
     } catch (err) {
