@@ -1,4 +1,4 @@
-// `pnpm bench [--quick] [--rounds N] [--only scenario,...] [--variants a,b]`: Tidings against its peers and the
+// `pnpm bench [--quick] [--rounds N] [--only scenario,...] [--variants a,b] [--profile]`: Tidings against its peers and the
 // raw baselines, each server variant in its own process and the load client in another, pinned to different
 // cores. Writes a markdown table per scenario (bench/RESULTS.md for a full run) and JSON (bench/results/).
 import { spawnSync } from 'node:child_process';
@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { renderScenario } from './lib/report.mjs';
-import { scenarios } from './lib/scenarios.mjs';
+import { BASELINE, scenarios } from './lib/scenarios.mjs';
 import { fileLimits, placement, startWorker } from './lib/workers.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -42,7 +42,11 @@ async function available(variant) {
 }
 
 async function withProcesses(variant, fn) {
-  const server = await startWorker(join(here, 'server.mjs'), [variant], { core: 0, nodeArgs: ['--expose-gc'] });
+  const profile = flag('profile') ? ['--cpu-prof', `--cpu-prof-dir=${join(here, 'results', 'profiles')}`] : [];
+  const server = await startWorker(join(here, 'server.mjs'), [variant], {
+    core: 0,
+    nodeArgs: ['--expose-gc', ...profile],
+  });
   const client = await startWorker(join(here, 'client.mjs'), [], { core: 1 });
   try {
     return await fn(server, client);
@@ -67,7 +71,11 @@ async function broadcastRun(variant, s) {
   const slow = s.kind === 'slow' ? 1 : 0;
   const count = s.kind === 'slow' ? s.readers + 1 : s.clients;
   return withProcesses(variant, async (server, client) => {
-    const conn = await client.call('connect', { port: server.port, path: '/sse', count, slow, events: s.events });
+    const conn = await client.call(
+      'connect',
+      { port: server.port, path: '/sse', count, slow, events: s.events },
+      60_000,
+    );
     const open = await waitForCount(server, count);
     const before = await server.call('mem', { gc: true });
     const cpu0 = await server.call('cpu');
@@ -179,8 +187,10 @@ async function main() {
   const problems = [];
   for (const s of scenarios(quick).filter((x) => !only || only.includes(x.name))) {
     const variants = [];
-    for (const v of s.variants)
-      if ((!onlyVariants || onlyVariants.includes(v)) && (await available(v))) variants.push(v);
+    const wanted = onlyVariants
+      ? onlyVariants.filter((v) => (s.eligible ?? Object.keys(BASELINE)).includes(v))
+      : s.variants;
+    for (const v of wanted) if (await available(v)) variants.push(v);
     const runs = Object.fromEntries(variants.map((v) => [v, []]));
     for (let round = 0; round < rounds; round++) {
       // Alternate: every variant once per round, starting one further along each round.

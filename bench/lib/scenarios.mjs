@@ -43,7 +43,10 @@ const BACKPRESSURE = [
 ];
 const QUICK = ['raw-node', 'tidings-node', 'raw-express', 'tidings-express', 'better-sse'];
 
-/** The scenarios: `kind` picks the procedure in run.mjs. */
+/**
+ * The scenarios: `kind` picks the procedure in run.mjs; `variants` run by default, `--variants` may pick any of
+ * `eligible` (default: every variant).
+ */
 export function scenarios(quick) {
   if (quick) {
     return [
@@ -63,6 +66,7 @@ export function scenarios(quick) {
         events: 5000,
         size: 100,
         variants: QUICK.filter((v) => BACKPRESSURE.includes(v)),
+        eligible: BACKPRESSURE,
       },
       {
         name: 'slow-quick',
@@ -127,6 +131,7 @@ export function scenarios(quick) {
       events: 200_000,
       size: 100,
       variants: BACKPRESSURE,
+      eligible: BACKPRESSURE,
     },
     { name: 'idle', kind: 'idle', title: 'Idle memory: 5,000 idle connections', clients: 5000, variants: ALL },
     {

@@ -62,3 +62,13 @@ export function rawVariant(port, clients, server) {
     close: () => server.closeAllConnections(),
   };
 }
+
+/** The handle of a Tidings variant: broadcast through the channel, count what the registry tracks. */
+export function tidingsVariant(port, registry, channel, server) {
+  return {
+    port,
+    broadcast: (text) => channel.broadcast(text),
+    count: () => registry.connections,
+    close: () => server.closeAllConnections(),
+  };
+}

@@ -11,6 +11,7 @@ export async function create() {
   app.get('/sse', { sse: 'only' }, async (_req, reply) => {
     reply.sse.keepAlive();
     reply.sse.sendHeaders();
+    reply.raw.flushHeaders(); // sendHeaders() only calls writeHead: without this the client sees nothing until the first event
     clients.add(reply.sse, reply.raw);
   });
   app.get('/single', { sse: 'only' }, async (req, reply) => {

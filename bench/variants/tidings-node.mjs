@@ -1,7 +1,7 @@
 // Tidings on plain node:http: SseEmitter.attach + a ChannelRegistry channel; broadcast encodes once.
 import { createServer } from 'node:http';
 import { ChannelRegistry, SseEmitter } from '@tidings/core';
-import { listen, streamSingle } from './common.mjs';
+import { listen, streamSingle, tidingsVariant } from './common.mjs';
 
 export async function create() {
   const registry = new ChannelRegistry();
@@ -17,10 +17,5 @@ export async function create() {
     else channel.subscribe(em);
   });
   const port = await listen(server);
-  return {
-    port,
-    broadcast: (text) => channel.broadcast(text),
-    count: () => registry.connections,
-    close: () => server.closeAllConnections(),
-  };
+  return tidingsVariant(port, registry, channel, server);
 }

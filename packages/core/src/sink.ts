@@ -37,6 +37,8 @@ export interface SinkEvents {
   close(): void;
 }
 
+const HTTP1_STREAM_HEADERS: Readonly<Record<string, string>> = { ...STREAM_HEADERS, connection: 'keep-alive' };
+
 interface FlushableResponse {
   /** Added by compression middleware: pushes what zlib holds to the client. */
   flush?: () => void;
@@ -77,19 +79,52 @@ function directSocket(req: SseRequest, res: ServerResponse): OwnedSocket | undef
   return direct ? socket : undefined;
 }
 
+/**
+ * Which turn of the event loop this is, as far as writes care: bumped once after each turn that wrote. A socket
+ * written twice in one turn (a stream sending in a loop) is corked until the turn ends, so its frames leave in one
+ * `writev` as they would through the http layer; a socket written once a turn (a broadcast) is not, so each client
+ * costs one write and nothing more.
+ */
+let turn = 0;
+let turnEnding = false;
+function endTurn(): void {
+  turnEnding = false;
+  turn++;
+}
+function currentTurn(): number {
+  if (!turnEnding) {
+    turnEnding = true;
+    process.nextTick(endTurn);
+  }
+  return turn;
+}
+
+function uncork(socket: Socket): void {
+  socket.uncork();
+}
+
 /** The last frame given to {@link chunkOf} and its chunk: a broadcast writes one frame to every client in turn. */
 let lastFrame: Buffer | undefined;
 let lastChunk: Buffer = Buffer.alloc(0);
 
+const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
+const CR = 13;
+const LF = 10;
+
 /** `frame` in HTTP/1.1 chunked coding (`<hex size>\r\n<frame>\r\n`), built once per distinct frame. */
 function chunkOf(frame: Buffer): Buffer {
   if (frame !== lastFrame) {
-    const size = frame.length.toString(16);
-    const chunk = Buffer.allocUnsafe(size.length + frame.length + 4);
-    let at = chunk.write(size, 0, 'latin1');
-    at += chunk.write('\r\n', at, 'latin1');
-    at += frame.copy(chunk, at);
-    chunk.write('\r\n', at, 'latin1');
+    const size = frame.length;
+    let digits = 1;
+    for (let rest = size >>> 4; rest > 0; rest >>>= 4) digits++;
+    // Byte by byte: Buffer#write and #copy cost a call into C++ each, more than these few bytes.
+    const chunk = Buffer.allocUnsafe(digits + size + 4);
+    for (let at = digits - 1, rest = size; at >= 0; at--, rest >>>= 4) chunk[at] = HEX_DIGITS[rest & 15]!;
+    chunk[digits] = CR;
+    chunk[digits + 1] = LF;
+    chunk.set(frame, digits + 2);
+    chunk[digits + 2 + size] = CR;
+    chunk[digits + 3 + size] = LF;
     lastFrame = frame;
     lastChunk = chunk;
   }
@@ -108,11 +143,12 @@ export class ResponseSink implements Sink {
   #flush: (() => void) | undefined;
   /** Set while frames go straight to the socket (see {@link directSocket}). */
   #socket: OwnedSocket | undefined;
+  /** The drain listener on the socket while one is pending (made on the first backpressure, not per client). */
+  #onSocketDrain: (() => void) | undefined;
   #drainArmed = false;
-  readonly #onSocketDrain = (): void => {
-    this.#drainArmed = false;
-    this.#events.drain();
-  };
+  /** The turn of the last direct write, and the turn this sink corked the socket in (until that turn ends). */
+  #lastTurn = -1;
+  #corkedTurn = -1;
 
   /** `headers` are added to whatever the response answers (e.g. CORS headers a framework collected). */
   constructor(req: SseRequest, res: SseResponse, events: SinkEvents, headers?: OutgoingHttpHeaders) {
@@ -132,10 +168,9 @@ export class ResponseSink implements Sink {
   openStream(): void {
     const res = this.#res;
     const http2 = this.#req.httpVersionMajor >= 2;
-    this.#setHeaders(STREAM_HEADERS);
-    // Connection-specific headers are forbidden in HTTP/2 (Node warns and drops them).
-    if (!http2) res.setHeader('connection', 'keep-alive');
-    res.writeHead(200);
+    // Connection-specific headers are forbidden in HTTP/2 (Node warns and drops them). One writeHead with
+    // every header: a response without headers set beforehand then keeps no header map, only the header block.
+    res.writeHead(200, this.#headerBlock(http2 ? STREAM_HEADERS : HTTP1_STREAM_HEADERS));
     // Compression middleware adds flush(); without a call after each write, events wait in zlib.
     const flush = (res as FlushableResponse).flush;
     this.#flush = typeof flush === 'function' ? flush.bind(res) : undefined;
@@ -152,12 +187,12 @@ export class ResponseSink implements Sink {
   /** Answers with a JSON body instead of a stream (short polling, refusals). */
   respondJson(status: number, body: unknown): void {
     const text = JSON.stringify(body);
-    this.#setHeaders({
+    const block = this.#headerBlock({
       'content-type': 'application/json; charset=utf-8',
       'cache-control': 'no-cache, no-transform',
       'content-length': String(Buffer.byteLength(text)),
     });
-    this.#res.writeHead(status);
+    this.#res.writeHead(status, block);
     this.#res.end(text);
   }
 
@@ -169,9 +204,20 @@ export class ResponseSink implements Sink {
     const socket = this.#socket;
     if (socket !== undefined) {
       if (chunk.length === 0) return true; // an empty chunk would end the body
+      const now = currentTurn();
+      if (now === this.#lastTurn && now !== this.#corkedTurn) {
+        socket.cork();
+        this.#corkedTurn = now;
+        process.nextTick(uncork, socket);
+      }
+      this.#lastTurn = now;
       const accepted = socket.write(chunkOf(chunk));
       if (!accepted && !this.#drainArmed) {
         this.#drainArmed = true;
+        this.#onSocketDrain ??= () => {
+          this.#drainArmed = false;
+          this.#events.drain();
+        };
         socket.once('drain', this.#onSocketDrain);
       }
       return accepted;
@@ -193,14 +239,17 @@ export class ResponseSink implements Sink {
 
   /** Back to the http layer: after end the socket may serve the next request on the connection. */
   #leaveSocket(): void {
-    if (this.#drainArmed) this.#socket?.removeListener('drain', this.#onSocketDrain);
+    if (this.#drainArmed) this.#socket?.removeListener('drain', this.#onSocketDrain!);
     this.#drainArmed = false;
     this.#socket = undefined;
   }
 
-  #setHeaders(fixed: Readonly<Record<string, string>>): void {
+  /** The constructor's headers, then `fixed` over them, names lower-cased (so none is sent twice). */
+  #headerBlock(fixed: Readonly<Record<string, string>>): OutgoingHttpHeaders {
+    const block: OutgoingHttpHeaders = {};
     for (const [name, value] of Object.entries({ ...this.#headers, ...fixed })) {
-      if (value !== undefined) this.#res.setHeader(name, value);
+      if (value !== undefined) block[name.toLowerCase()] = value;
     }
+    return block;
   }
 }
