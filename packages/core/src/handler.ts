@@ -17,6 +17,7 @@ import {
 } from './admission.js';
 import { SseEmitter, type SseEmitterOptions } from './emitter.js';
 import {
+  SseClosedError,
   SseHeadersSentError,
   type SseInvalidChannelError,
   SseInvalidOptionError,
@@ -133,7 +134,8 @@ export class SseHost {
 
   /**
    * Attaches `em` to the exchange and tracks it (here and in the registry) until it completes. After
-   * {@link SseHost.close} the stream is completed at once. Throws `SSE_ERR_HEADERS_SENT` when the response has
+   * {@link SseHost.close} the stream is completed at once; when the client has already left, `em` is completed with
+   * `SSE_ERR_CLOSED` and nothing is written. Throws `SSE_ERR_HEADERS_SENT` when the response has
    * already begun, `SSE_ERR_ALREADY_ATTACHED` when `em` serves another response.
    *
    * This is the admission point: when this host or its registry already holds `maxConnections` streams, the
@@ -143,6 +145,11 @@ export class SseHost {
   attach<E extends AnyEmitter>(exchange: SseExchange, em: E): E {
     const { req, res } = exchange;
     if (res.headersSent) throw new SseHeadersSentError();
+    if (isGone(res)) {
+      // The client left while the handler was at work: no stream, and a source piped into `em` is stopped.
+      em.completeWithError(new SseClosedError());
+      return em;
+    }
     const refused = this.#checkCapacity();
     if (refused !== undefined) {
       this.#refuse(exchange, refused);
@@ -191,7 +198,15 @@ export class SseHost {
         throw new SseInvalidSourceError(result);
       }
       const started = await startSource(result as SseIterable); // emitters were served above
-      void started.pipeTo(this.open(exchange));
+      const em = new SseEmitter(this.emitterOptions());
+      try {
+        this.attach(exchange, em);
+      } catch (err) {
+        em.completeWithError(err); // piped into a completed emitter, the source is closed: its finally blocks run
+        throw err;
+      } finally {
+        void started.pipeTo(em);
+      }
     } catch (err) {
       const em = this.#streams.get(exchange.res);
       if (em === undefined) throw err;
@@ -277,6 +292,11 @@ export class SseHost {
     if (this.#onStreamError !== undefined) this.#onStreamError(err, exchange.req);
     else exchange.logError(err);
   }
+}
+
+/** True when the connection closed before the stream could start (its `close` event has already been emitted). */
+function isGone(res: SseResponse): boolean {
+  return 'stream' in res ? res.stream.destroyed : res.destroyed; // HTTP/2 compat : HTTP/1.1
 }
 
 function keptHeaders(collected: OutgoingHttpHeaders | undefined): OutgoingHttpHeaders | undefined {

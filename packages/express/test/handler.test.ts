@@ -10,6 +10,7 @@ import { sse, sseHandler } from '@tidings/express';
 import express from 'express';
 import request from 'supertest';
 import { listen, type RunningApp } from './support/app';
+import { leaveEarlyScenario } from './support/scenarios';
 import { deferred, openStream, waitUntil } from './support/stream-client';
 
 describe('@tidings/express streams', () => {
@@ -19,6 +20,9 @@ describe('@tidings/express streams', () => {
   const finallyRan = deferred<number>();
   const streamErrors: unknown[] = [];
   let pulled = 0;
+  const leaveEarly = leaveEarlyScenario();
+  const wroteFirstStopped = deferred();
+  const nextErrors: unknown[] = [];
   const app = express();
 
   app.use(middleware);
@@ -30,6 +34,24 @@ describe('@tidings/express streams', () => {
     em.complete();
   });
   app.get('/idle', (_req, res) => void res.sse());
+  app.get(
+    '/leave-early',
+    sseHandler((_req, res) => leaveEarly.source(res)),
+  );
+  app.get(
+    '/wrote-first',
+    sseHandler((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('not a stream');
+      return (async function* () {
+        try {
+          yield 'never sent';
+        } finally {
+          wroteFirstStopped.resolve();
+        }
+      })();
+    }),
+  );
   app.get(
     '/job',
     sseHandler(async () => {
@@ -104,6 +126,8 @@ describe('@tidings/express streams', () => {
     }),
   );
   app.use((err: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    nextErrors.push(err);
+    if (res.headersSent) return void res.end();
     res.status(500).json({ error: err.message, code: (err as { code?: string }).code });
   });
 
@@ -220,6 +244,18 @@ describe('@tidings/express streams', () => {
     expect(JSON.stringify(client.events)).not.toContain('secret');
     await waitUntil(() => streamErrors.length > 0, 'the error to be logged');
     expect((streamErrors[0] as Error).message).toBe('secret internal detail');
+  });
+
+  test('a client leaving before the first value: no stream opens and the source is stopped at once', async () => {
+    await leaveEarly.run(`${running.url}/leave-early`);
+    await waitUntil(() => middleware.openStreams === 0, 'no stream left open');
+  });
+
+  test('a handler that wrote a response and returns an iterable: SSE_ERR_HEADERS_SENT, the iterable is closed', async () => {
+    const res = await request(app).get('/wrote-first');
+    expect(res.text).toBe('not a stream');
+    await wroteFirstStopped.promise;
+    expect(nextErrors.map((err) => (err as { code?: string }).code)).toContain('SSE_ERR_HEADERS_SENT');
   });
 
   test('a client leaving mid-iterable stops it: return() runs the finally block', async () => {

@@ -7,6 +7,7 @@ import cors from '@fastify/cors';
 import { ChannelRegistry, event, SseEmitter } from '@tidings/core';
 import { ssePlugin } from '@tidings/fastify';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { leaveEarlyScenario } from '../../express/test/support/scenarios';
 import { deferred, openStream, waitUntil } from '../../express/test/support/stream-client';
 
 describe('@tidings/fastify streams', () => {
@@ -14,6 +15,7 @@ describe('@tidings/fastify streams', () => {
   let url: string;
   const registry = new ChannelRegistry();
   const finallyRan = deferred<number>();
+  const leaveEarly = leaveEarlyScenario();
   const logged: Array<{ msg?: string; err?: { message?: string } }> = [];
 
   beforeAll(async () => {
@@ -68,6 +70,7 @@ describe('@tidings/fastify streams', () => {
         finallyRan.resolve(n);
       }
     });
+    app.sse('/leave-early', (_request, reply) => leaveEarly.source(reply.raw));
     app.sse('/throws-early', async () => {
       throw new Error('before the first byte');
     });
@@ -178,6 +181,12 @@ describe('@tidings/fastify streams', () => {
         logged.some((l) => l.msg === 'incoming request' && JSON.stringify(l).includes('/feed?logged=1')),
       'the request to be logged',
     );
+  });
+
+  test('a client leaving before the first value: no stream opens and the source is stopped at once', async () => {
+    const before = registry.stats().connections;
+    await leaveEarly.run(`${url}/leave-early`);
+    expect(registry.stats().connections).toBe(before);
   });
 
   test('a client leaving mid-iterable stops it: return() runs the finally block', async () => {

@@ -2,6 +2,7 @@
  * Scenarios both adapters must pass, written once: each gives the route body (what a handler does with the
  * emitter the framework handed it) and the client side with its assertions. The framework tests only wire them.
  */
+import * as http from 'node:http';
 import { event, type SseEmitter } from '@tidings/core';
 import { EventSource } from 'eventsource';
 import { deferred, openStream, type StreamClient, waitUntil } from './stream-client';
@@ -94,6 +95,38 @@ export function lockstepScenario() {
       await client.ended;
       expect(client.events.map((e) => e.data)).toEqual(['0', '1', '2']);
       return client;
+    },
+  };
+}
+
+/**
+ * The client leaves while the handler is still working on its first value: no stream opens, and the source is
+ * stopped at once (its `finally` runs after that one value) instead of being pulled for a client that is gone.
+ */
+export function leaveEarlyScenario() {
+  const entered = deferred();
+  const stopped = deferred<number>();
+  return {
+    /** The route's source; `res` is the Node response of the request it serves. */
+    async *source(res: NodeJS.EventEmitter): AsyncGenerator<number> {
+      let pulled = 0;
+      try {
+        entered.resolve();
+        await new Promise((resolve) => res.once('close', resolve));
+        for (; pulled < 100_000; pulled++) {
+          yield pulled;
+          await new Promise(setImmediate);
+        }
+      } finally {
+        stopped.resolve(pulled);
+      }
+    },
+    async run(url: string): Promise<void> {
+      const req = http.get(url, { agent: false });
+      req.on('error', () => {});
+      await entered.promise;
+      req.destroy();
+      expect(await stopped.promise).toBe(0);
     },
   };
 }
