@@ -19,9 +19,13 @@
 
 /** An event as it travels between nodes: its data already serialized to text. */
 export interface WireEvent {
+  /** The event name; absent for an unnamed (`message`) event. */
   event?: string;
+  /** The data, already serialized to text. */
   data?: string;
+  /** The `retry:` field, in ms. */
   retry?: number;
+  /** A comment sent with the event. */
   comment?: string;
   /**
    * Set by the publishing node (only for a broadcast with `except`) to find that option when the event comes
@@ -32,6 +36,7 @@ export interface WireEvent {
 
 /** A wire event with the id the shared log gave it. */
 export interface StoredEvent extends WireEvent {
+  /** The id the shared log gave the event: what clients send back as `Last-Event-ID`. */
   id: string;
 }
 

@@ -41,9 +41,17 @@ export interface ConnectionLimitOptions {
 
 /** A refusal as the client receives it: a status, headers and a small JSON body naming the `SSE_ERR_*` code. */
 export interface SseRefusal {
+  /** 400 (bad channel name), 401 or 403 (not authorized), 503 (too many connections). */
   readonly status: number;
+  /** `Retry-After` with a 503; otherwise none. */
   readonly headers: Readonly<Record<string, string>>;
-  readonly body: { readonly error: string; readonly message: string };
+  /** `error` is the `SSE_ERR_*` code; `message` says what happened, without internal detail. */
+  readonly body: {
+    /** The `SSE_ERR_*` code. */
+    readonly error: string;
+    /** What happened, for people. */
+    readonly message: string;
+  };
 }
 
 /** How a framework answers a refusal; core's default writes it straight to the Node response. */

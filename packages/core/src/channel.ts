@@ -13,6 +13,7 @@ import { kCounters, kDeliver, kGap, kOnFinish, kOnOpen } from './symbols.js';
 // biome-ignore lint/suspicious/noExplicitAny: a channel holds emitters of any event map
 type AnyEmitter = SseEmitter<any>;
 
+/** Options of {@link Channel.subscribe}. */
 export interface SubscribeOptions {
   /**
    * Only events for which this returns true reach this subscriber; it runs once per event and subscriber, on
@@ -24,6 +25,7 @@ export interface SubscribeOptions {
   replay?: boolean;
 }
 
+/** Options of {@link Channel.broadcast}. */
 export interface BroadcastOptions {
   /**
    * Only subscribers for which this returns true get the event. It is kept with the event in the history and
@@ -74,7 +76,12 @@ const MAX_HELD_BYTES = EMITTER_DEFAULTS.maxBufferedBytes;
 /** Most `except` options waiting for their event to come back from the adapter. */
 const MAX_PENDING_EXCEPTS = 10_000;
 
+/**
+ * A named group of streams, made by {@link ChannelRegistry.channel}: each broadcast is encoded once and the same
+ * bytes go to every subscriber; with history on, a subscriber that resumes gets what it missed first.
+ */
 export class Channel {
+  /** The name the channel was created with. */
   readonly name: string;
   readonly #ctx: ChannelContext;
   readonly #subscribers = new Set<Subscriber>();

@@ -34,6 +34,7 @@ import { type DeliveryCounters, kCounters, kDeliver, kGap, kOnFinish, kOnOpen } 
  */
 export type SseMode = 'stream' | 'long-poll' | 'short-poll';
 
+/** Options of {@link SseEmitter}; given to an adapter, they are the defaults of every stream it opens. */
 export interface SseEmitterOptions {
   /** ms until `onTimeout` listeners run and the emitter completes; 0 = never (long/short poll: 30 s). */
   timeout?: number;
@@ -55,10 +56,15 @@ export interface SseEmitterOptions {
 
 /** The defaults of {@link SseEmitterOptions}. */
 export const EMITTER_DEFAULTS = Object.freeze({
+  /** No timeout. */
   timeout: 0,
+  /** A `:` ping every 15 s. */
   keepAlive: 15_000,
+  /** 1 MiB per client. */
   maxBufferedBytes: 1024 * 1024,
+  /** 30 s for a write to drain. */
   sendTimeout: 30_000,
+  /** 30 s: the timeout of a long- or short-polling response when `timeout` is not set. */
   pollTimeout: 30_000,
 });
 
@@ -70,8 +76,11 @@ export interface AttachOptions {
 
 /** One event as a short-polling client receives it (the fields an EventSource `MessageEvent` carries). */
 export interface PolledEvent {
+  /** The event's id, when it has one. */
   id?: string;
+  /** The event name; `message` for an unnamed event. */
   event: string;
+  /** The data as text, as `MessageEvent.data` would hold it. */
   data: string;
 }
 
@@ -101,6 +110,7 @@ const resolved = Promise.resolve();
  * await em.send(event({ event: 'tick', data: Date.now() }));
  */
 export class SseEmitter<Events extends EventMap = EventMap> {
+  /** Brand that recognises emitters across duplicate copies of the package (see `isEmitter`). */
   readonly [EMITTER] = true;
   readonly #timeout: number;
   readonly #keepAlive: number | false;

@@ -20,6 +20,7 @@ export type SseErrorCode =
 
 /** Base class of the runtime (non-programmer) errors. */
 export class SseError extends Error {
+  /** The stable `SSE_ERR_*` code of this failure. */
   readonly code: SseErrorCode;
   constructor(code: SseErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -30,6 +31,7 @@ export class SseError extends Error {
 
 /** An event field that cannot be sent as given (CR/LF in `event`, NUL in `id`, a `retry` that is not digits). */
 export class SseInvalidFieldError extends TypeError {
+  /** Always `SSE_ERR_INVALID_FIELD`. */
   readonly code = 'SSE_ERR_INVALID_FIELD' as const;
   /** The field at fault: `event`, `id`, `retry`, `comment` or `data`. */
   readonly field: string;
@@ -42,6 +44,7 @@ export class SseInvalidFieldError extends TypeError {
 
 /** A channel name that is empty, too long or holds control characters. */
 export class SseInvalidChannelError extends TypeError {
+  /** Always `SSE_ERR_INVALID_CHANNEL`. */
   readonly code = 'SSE_ERR_INVALID_CHANNEL' as const;
   constructor(message: string) {
     super(message);
@@ -51,6 +54,7 @@ export class SseInvalidChannelError extends TypeError {
 
 /** An option with a value that cannot work (a negative timeout, a buffer size that is not a number). */
 export class SseInvalidOptionError extends TypeError {
+  /** Always `SSE_ERR_INVALID_OPTION`. */
   readonly code = 'SSE_ERR_INVALID_OPTION' as const;
   constructor(message: string) {
     super(message);
@@ -136,6 +140,7 @@ export class SseUnauthorizedError extends SseError {
 
 /** An SSE handler returned something that is not a stream (an SseEmitter, an async iterable or a Readable). */
 export class SseInvalidSourceError extends TypeError {
+  /** Always `SSE_ERR_INVALID_SOURCE`. */
   readonly code = 'SSE_ERR_INVALID_SOURCE' as const;
   constructor(received: unknown) {
     const what = received === null ? 'null' : typeof received;
@@ -148,7 +153,10 @@ export class SseInvalidSourceError extends TypeError {
 }
 
 /** True for any error from the catalogue (they all carry a `code` starting with `SSE_ERR_`). */
-export function isSseError(err: unknown): err is Error & { code: SseErrorCode } {
+export function isSseError(err: unknown): err is Error & {
+  /** The error's `SSE_ERR_*` code. */
+  code: SseErrorCode;
+} {
   const code = err instanceof Error ? (err as Error & { code?: unknown }).code : undefined;
   return typeof code === 'string' && code.startsWith('SSE_ERR_');
 }

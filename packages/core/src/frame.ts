@@ -21,7 +21,9 @@ export interface SseEvent<T = unknown> {
 /** Turns a non-string data value into text. Must return a string; JSON.stringify by default. */
 export type Serializer = (value: unknown) => string;
 
+/** Options of {@link encodeEvent}. */
 export interface EncodeOptions {
+  /** Turns non-string data into text. Default JSON.stringify. */
   serialize?: Serializer;
 }
 
@@ -34,6 +36,7 @@ const BUILDER = Symbol.for('tidings.event');
  * Every other value is data. `N` is the event name and `T` the data's type, checked against an emitter's event map.
  */
 export class SseEventBuilder<N extends string = string, T = unknown> {
+  /** Brand that recognises events made by `event()` across duplicate copies of the package (see `isEvent`). */
   readonly [BUILDER] = true;
   #event: SseEvent<T> = {};
 
@@ -68,7 +71,10 @@ export class SseEventBuilder<N extends string = string, T = unknown> {
   }
 
   /** The fields set so far. */
-  toEvent(): Readonly<SseEvent<T>> & { event?: N } {
+  toEvent(): Readonly<SseEvent<T>> & {
+    /** The event name set with `name()`. */
+    event?: N;
+  } {
     return this.#event as SseEvent<T> & { event?: N };
   }
 }

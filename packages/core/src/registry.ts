@@ -14,6 +14,7 @@ import { hasControlCharacter } from './text.js';
 // biome-ignore lint/suspicious/noExplicitAny: a registry holds emitters of any event map
 type AnyEmitter = SseEmitter<any>;
 
+/** Options of {@link ChannelRegistry}. */
 export interface ChannelRegistryOptions extends ConnectionLimitOptions {
   /** Events kept per channel for Last-Event-ID replay; 0 turns history (and generated ids) off. Default 100. */
   history?: number;
@@ -30,11 +31,15 @@ export interface ChannelRegistryOptions extends ConnectionLimitOptions {
 }
 
 /** The defaults of {@link ChannelRegistryOptions}. */
-export const REGISTRY_DEFAULTS = Object.freeze({ history: 100 });
+export const REGISTRY_DEFAULTS = Object.freeze({
+  /** 100 events per channel. */
+  history: 100,
+});
 
 /** Longest channel name, in characters. */
 export const MAX_CHANNEL_NAME_LENGTH = 256;
 
+/** What {@link ChannelRegistry.stats} reports: counters since the registry was made. */
 export interface RegistryStats {
   /** Channels created. */
   channels: number;
@@ -48,6 +53,11 @@ export interface RegistryStats {
   slowClosed: number;
 }
 
+/**
+ * The channels of one server (or, with an adapter, of many), the streams they hold, graceful shutdown and the
+ * numbers operators watch. Make one per application and give it to the adapter (`sse({ registry })`,
+ * `ssePlugin` with `{ registry }`) so every stream counts in `stats()` and `close()` ends it.
+ */
 export class ChannelRegistry {
   readonly #channels = new Map<string, Channel>();
   readonly #open = new Set<AnyEmitter>();
