@@ -56,7 +56,9 @@ export interface SseHostOptions extends SseEmitterOptions, ConnectionLimitOption
 
 /** One request/response as an adapter hands it to the host. */
 export interface SseExchange {
+  /** The Node request (Express's `req`, Fastify's `request.raw`). */
   readonly req: SseRequest;
+  /** The Node response the stream is written to (Express's `res`, Fastify's `reply.raw`). */
   readonly res: SseResponse;
   /**
    * Runs right before the stream's first byte, once per stream. Returns headers the framework collected that the

@@ -33,7 +33,10 @@ export type FastifySseAuthorize = (
  * Options of {@link ssePlugin}: emitter defaults for every `reply.sse()`, plus `registry`, `onStreamError`,
  * `maxConnections` / `retryAfter`, and `authorize`, which gets the `FastifyRequest`.
  */
-export type SsePluginOptions = Omit<SseHostOptions, 'authorize'> & { authorize?: FastifySseAuthorize };
+export type SsePluginOptions = Omit<SseHostOptions, 'authorize'> & {
+  /** Decides whether a request may subscribe to a channel through `reply.sseChannel()`. */
+  authorize?: FastifySseAuthorize;
+};
 
 type AnyHandler = (this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) => unknown;
 
