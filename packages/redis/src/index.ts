@@ -1,2 +1,2 @@
-// Filled in by its issue.
-export {};
+export { REDIS_ADAPTER_DEFAULTS, type RedisAdapterOptions } from './options.js';
+export { connectionNames, redisAdapter } from './redis-adapter.js';

@@ -1,0 +1,79 @@
+/**
+ * CommandGate: every command the adapter sends on the shared connection (publish, history, subscribe) goes
+ * through here, so none waits on Redis for longer than the adapter's `timeout`. A command is only sent once the
+ * connection is ready: one that timed out while Redis was away is never sent later behind the caller's back.
+ */
+import { SseAdapterUnavailableError } from '@tidings/core';
+import type { Redis } from 'ioredis';
+
+export class CommandGate {
+  readonly #redis: Redis;
+  readonly #timeout: number;
+  /** Resolves when the connection is next ready; shared by every command waiting for it. */
+  #ready: Promise<void> | undefined;
+  /** Rejects the commands in flight when the adapter closes. */
+  readonly #waiting = new Set<(err: Error) => void>();
+  #closed = false;
+
+  constructor(redis: Redis, timeout: number) {
+    this.#redis = redis;
+    this.#timeout = timeout;
+  }
+
+  /**
+   * Runs `command` once the connection is ready. Rejects with `SSE_ERR_ADAPTER_UNAVAILABLE` when that and the
+   * reply together take longer than the timeout, when the client was closed for good, or when the adapter closes.
+   */
+  run<T>(what: string, command: (redis: Redis) => Promise<T>): Promise<T> {
+    if (this.#closed) return Promise.reject(this.#unavailable(what, 'the adapter is closed'));
+    if (this.#redis.status === 'end') {
+      return Promise.reject(this.#unavailable(what, 'the Redis client was closed (quit or disconnect)'));
+    }
+    let timer: NodeJS.Timeout | undefined;
+    let abort: ((err: Error) => void) | undefined;
+    const failed = new Promise<never>((_, reject) => {
+      abort = reject;
+      timer = setTimeout(
+        () =>
+          reject(this.#unavailable(what, `no answer within ${this.#timeout} ms (connection ${this.#redis.status})`)),
+        this.#timeout,
+      );
+    });
+    this.#waiting.add(abort!);
+    const send = async (): Promise<T> => {
+      if (this.#redis.status !== 'ready') await Promise.race([this.#whenReady(), failed]);
+      return await Promise.race([command(this.#redis), failed]);
+    };
+    return send().finally(() => {
+      clearTimeout(timer);
+      this.#waiting.delete(abort!);
+    });
+  }
+
+  /** Refuses new commands and rejects those still waiting. */
+  close(): void {
+    this.#closed = true;
+    for (const abort of this.#waiting) abort(this.#unavailable('command', 'the adapter closed'));
+    this.#waiting.clear();
+  }
+
+  #whenReady(): Promise<void> {
+    if (this.#ready === undefined) {
+      this.#ready = new Promise<void>((resolve) =>
+        this.#redis.once('ready', () => {
+          this.#ready = undefined;
+          resolve();
+        }),
+      );
+      // A client created with lazyConnect connects on its first command; this one waits for `ready` instead.
+      if (this.#redis.status === 'wait') this.#redis.connect().catch(() => {});
+    }
+    return this.#ready;
+  }
+
+  #unavailable(what: string, reason: string): SseAdapterUnavailableError {
+    return new SseAdapterUnavailableError(
+      `Redis ${what} failed: ${reason}. Check that Redis is reachable, or raise the adapter's \`timeout\`.`,
+    );
+  }
+}

@@ -1,0 +1,26 @@
+/** Unique stream key prefixes per test run, and their removal afterwards. */
+import { Redis } from 'ioredis';
+
+/** A prefix no other run (or engineer) shares: keys never collide. */
+export function uniquePrefix(name: string): string {
+  return `tidings-test:${name}:${process.pid}-${Date.now().toString(36)}`;
+}
+
+/** Deletes every key under `prefix` on the Redis at `url`. */
+export async function deleteKeys(url: string, prefix: string): Promise<void> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  redis.on('error', () => {});
+  try {
+    await redis.connect();
+    const keys: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, found] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      keys.push(...found);
+    } while (cursor !== '0');
+    if (keys.length > 0) await redis.del(...keys);
+  } finally {
+    redis.disconnect();
+  }
+}
