@@ -62,6 +62,7 @@ interface Entry {
 
 interface Subscriber {
   readonly em: AnyEmitter;
+  readonly unsubscribe: () => void;
   readonly filter: ((ev: Readonly<SseEvent>) => boolean) | undefined;
   /**
    * Live entries held back until the subscriber has caught up: while it is pending (its Last-Event-ID is not
@@ -69,6 +70,11 @@ interface Subscriber {
    */
   held: Entry[] | undefined;
   heldBytes: number;
+  /**
+   * After a replay, what it sent (by {@link Channel.#replayKey}): a live event among them is dropped. Live events
+   * come in log order, so the first one that is not among them ends this check for good.
+   */
+  replayed: Set<unknown> | undefined;
 }
 
 /** Most bytes held for one subscriber that has not caught up; past it the client is closed as slow. */
@@ -84,7 +90,8 @@ export class Channel {
   /** The name the channel was created with. */
   readonly name: string;
   readonly #ctx: ChannelContext;
-  readonly #subscribers = new Set<Subscriber>();
+  /** Subscribers by emitter: an emitter subscribed twice is still one subscriber. */
+  readonly #subscribers = new Map<AnyEmitter, Subscriber>();
   readonly #history: History<Entry> | undefined;
   /** Last generated id number. */
   #seq = 0;
@@ -114,17 +121,29 @@ export class Channel {
    * the history does not hold goes to the registry's `onGap` and nothing is replayed. A short-polling client
    * is answered at once (`{ events, lastEventId }`); a long-polling one when its first events are out.
    * An emitter not yet attached is caught up when it opens (live events meanwhile are held, bounded).
-   * After `registry.close()`, `em` is completed at once. Returns a function that unsubscribes.
+   * After `registry.close()`, `em` is completed at once. Returns a function that unsubscribes; subscribing an
+   * emitter that is already subscribed changes nothing and returns the same function.
    */
   subscribe(em: AnyEmitter, options: SubscribeOptions = {}): () => void {
     this.#ctx.track(em);
+    const existing = this.#subscribers.get(em);
+    if (existing !== undefined) return existing.unsubscribe;
     if (em.state === 'completed') return () => {};
-    const sub: Subscriber = { em, filter: options.filter, held: undefined, heldBytes: 0 };
     const start = (): void => this.#start(sub, options.replay !== false);
     const unsubscribe = (): void => {
       em[kOnFinish].delete(unsubscribe);
       em[kOnOpen].delete(start);
-      if (this.#subscribers.delete(sub) && this.#subscribers.size === 0) this.#releaseAdapter();
+      if (this.#subscribers.get(em) !== sub) return;
+      this.#subscribers.delete(em);
+      if (this.#subscribers.size === 0) this.#releaseAdapter();
+    };
+    const sub: Subscriber = {
+      em,
+      unsubscribe,
+      filter: options.filter,
+      held: undefined,
+      heldBytes: 0,
+      replayed: undefined,
     };
     em[kOnFinish].add(unsubscribe);
     if (em.state === 'pending') {
@@ -150,7 +169,8 @@ export class Channel {
     if (adapter !== undefined) return this.#publish(adapter, ev, options);
     const generated = ev.id === undefined && this.#history !== undefined;
     const id = generated ? `${this.#ctx.idPrefix}-${this.#seq + 1}` : ev.id === undefined ? undefined : String(ev.id);
-    const fields = id === undefined || id === ev.id ? ev : { ...ev, id };
+    // A copy: the history keeps it for replay filters, and a builder may be changed and broadcast again.
+    const fields: SseEvent = id === undefined ? { ...ev } : { ...ev, id };
     let prepared: PreparedEvent;
     try {
       prepared = prepareEvent(fields, this.#ctx.serialize);
@@ -167,17 +187,17 @@ export class Channel {
 
   /** Writes one entry to every subscriber it is meant for. The hot loop: no encoding, no allocation per subscriber. */
   #deliver(entry: Entry, except: AnyEmitter | undefined): void {
-    for (const sub of this.#subscribers) {
+    for (const sub of this.#subscribers.values()) {
       if (sub.em === except || !accepts(sub, entry)) continue;
-      if (sub.held === undefined) sub.em[kDeliver](entry.prepared);
-      else this.#holdEntry(sub, entry);
+      if (sub.held !== undefined) this.#holdEntry(sub, entry);
+      else if (sub.replayed === undefined || this.#isNew(sub, entry)) sub.em[kDeliver](entry.prepared);
     }
   }
 
   /** Starts holding live entries for `sub` (and, with an adapter, listening to the channel's log). */
   #hold(sub: Subscriber): void {
     sub.held ??= [];
-    this.#subscribers.add(sub);
+    this.#subscribers.set(sub.em, sub);
     const adapter = this.#ctx.adapter;
     // A failure here reaches the subscriber when it starts (the subscription is retried then).
     if (adapter !== undefined) this.#ensureAdapter(adapter).catch(() => {});
@@ -221,9 +241,9 @@ export class Channel {
       else missed = found;
     }
     // History and live delivery share entry objects: what was replayed is recognised by identity, not by id.
-    this.#catchUp(sub, missed, (entry) => entry);
+    this.#catchUp(sub, missed);
     if (polling) sub.em.complete();
-    else if (sub.em.state === 'open') this.#subscribers.add(sub);
+    else if (sub.em.state === 'open') this.#subscribers.set(sub.em, sub);
   }
 
   #startRemote(adapter: BroadcastAdapter, sub: Subscriber, lastEventId: string | undefined, polling: boolean): void {
@@ -236,15 +256,19 @@ export class Channel {
       .then((stored) => {
         if (sub.em.state !== 'open') return;
         if (stored === undefined) this.#gap(sub.em, lastEventId!);
-        this.#catchUp(sub, (stored ?? []).map(fromLog), (entry) => entry.prepared.id);
+        this.#catchUp(sub, (stored ?? []).map(fromLog));
         if (polling) sub.em.complete();
       })
       .catch((err: unknown) => sub.em.completeWithError(err));
   }
 
-  /** Sends `missed`, then the live entries held meanwhile that were not among them: no duplicate, no gap. */
-  #catchUp(sub: Subscriber, missed: readonly Entry[], key: (entry: Entry) => unknown): void {
-    const held = sub.held;
+  /**
+   * Sends `missed`, then the live entries held meanwhile that were not among them: no duplicate, no gap. A log
+   * read can also run ahead of the live feed (an event read from the log whose live copy is still on its way):
+   * live events the replay already sent keep being dropped until the first one it did not send.
+   */
+  #catchUp(sub: Subscriber, missed: readonly Entry[]): void {
+    const held = sub.held ?? [];
     sub.held = undefined;
     sub.heldBytes = 0;
     const em = sub.em;
@@ -252,12 +276,26 @@ export class Channel {
       if (em.state !== 'open') return;
       if (accepts(sub, entry)) em[kDeliver](entry.prepared);
     }
-    if (held === undefined || held.length === 0) return;
-    const replayed = new Set(missed.map(key));
+    sub.replayed = missed.length === 0 ? undefined : new Set(missed.map((entry) => this.#replayKey(entry)));
     for (const entry of held) {
       if (em.state !== 'open') return;
-      if (!replayed.has(key(entry))) em[kDeliver](entry.prepared);
+      if (sub.replayed === undefined || this.#isNew(sub, entry)) em[kDeliver](entry.prepared);
     }
+  }
+
+  /** False for a live entry the replay already sent; the first one it did not send ends the check. */
+  #isNew(sub: Subscriber, entry: Entry): boolean {
+    if (sub.replayed!.has(this.#replayKey(entry))) return false;
+    sub.replayed = undefined;
+    return true;
+  }
+
+  /**
+   * What identifies an entry across replay and live delivery: without an adapter both hand over the same entry
+   * object; with one, the log's id (its live copy and its history copy are decoded separately).
+   */
+  #replayKey(entry: Entry): unknown {
+    return this.#ctx.adapter === undefined ? entry : entry.prepared.id;
   }
 
   #gap(em: AnyEmitter, lastEventId: string): void {
@@ -336,10 +374,16 @@ export class Channel {
   }
 }
 
+/** Whether `entry` is for `sub`; a filter that throws counts as "no" (and becomes a process warning). */
 function accepts(sub: Subscriber, entry: Entry): boolean {
-  return (
-    (entry.audience === undefined || entry.audience(sub.em)) && (sub.filter === undefined || sub.filter(entry.fields))
-  );
+  try {
+    return (
+      (entry.audience === undefined || entry.audience(sub.em)) && (sub.filter === undefined || sub.filter(entry.fields))
+    );
+  } catch (err) {
+    warn('A channel filter threw; the event was not sent to that subscriber', err, 'SSE_LISTENER_THREW');
+    return false;
+  }
 }
 
 /** An entry of the adapter's log, encoded once for this node; its data is already text. */

@@ -17,6 +17,8 @@ class FakeLog implements BroadcastAdapter {
   readonly listeners = new Map<string, (event: StoredEvent) => void>();
   readonly calls: string[] = [];
   historyDelayMs = 0;
+  /** How long an event takes to come back to subscribers (0: the next turn of the event loop). */
+  liveDelayMs = 0;
   failSubscribe = 0;
   #next = 0;
 
@@ -26,7 +28,9 @@ class FakeLog implements BroadcastAdapter {
     const log = this.entries.get(channel) ?? [];
     log.push(stored);
     this.entries.set(channel, log);
-    setImmediate(() => this.listeners.get(channel)?.(stored));
+    const deliver = () => this.listeners.get(channel)?.(stored);
+    if (this.liveDelayMs > 0) setTimeout(deliver, this.liveDelayMs);
+    else setImmediate(deliver);
     return stored.id;
   }
 
@@ -113,6 +117,7 @@ describe('Channel with a BroadcastAdapter', () => {
     const ids = [];
     for (const n of sequence(10)) ids.push(await registry.broadcast('s', n));
     log.historyDelayMs = 30;
+    log.liveDelayMs = 5; // the log read runs ahead of the live feed: some events reach the replay first
     const resumed = open('/s', ids[4]);
     await waitFor('resumed subscriber', () => registry.channel('s').size === 2);
     // These land while the replay is being read: some are in the read, some after it.

@@ -166,6 +166,59 @@ describe('Channel subscribe / broadcast', () => {
     expect(id).toMatch(/-1$/); // failed broadcasts used no id
   });
 
+  it('treats an emitter subscribed twice as one subscriber: each event once, one unsubscribe', async () => {
+    const registry = new ChannelRegistry();
+    const ch = registry.channel('twice');
+    const unsubscribes: Array<() => void> = [];
+    const server = await listen((req, res) => {
+      const em = new SseEmitter().attach(req, res);
+      unsubscribes.push(ch.subscribe(em), ch.subscribe(em, { filter: () => false }));
+    });
+    bed.defer(() => closeServer(server));
+    const client = open(`${baseUrl(server)}/twice`);
+    await waitFor('subscriber', () => ch.size === 1);
+    expect(unsubscribes[0]).toBe(unsubscribes[1]);
+    await ch.broadcast('once');
+    await waitFor('event', () => client.events.length === 1);
+    unsubscribes[0]!();
+    expect(ch.size).toBe(0);
+    await ch.broadcast('not any more');
+    await ch.broadcast(event({ event: 'probe', data: 'x' })); // nothing queued behind: the client got only 'once'
+    expect(client.data).toEqual(['once']);
+  });
+
+  it('skips a subscriber whose filter throws (a process warning says so); the others get the event', async () => {
+    const emitWarning = jest.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    try {
+      const registry = new ChannelRegistry();
+      const { base } = await start(registry, {
+        subscribe: (url) =>
+          url.searchParams.has('broken')
+            ? {
+                filter: () => {
+                  throw new Error('filter bug');
+                },
+              }
+            : {},
+      });
+      const ch = registry.channel('f');
+      const broken = open(`${base}/f?broken`);
+      const fine = open(`${base}/f`);
+      await waitFor('2 subscribers', () => ch.size === 2);
+      await ch.broadcast('a');
+      await ch.broadcast('b', { filter: (em) => em.state === 'open' });
+      await waitFor('fine', () => fine.events.length === 2);
+      expect(fine.data).toEqual(['a', 'b']);
+      expect(broken.events).toEqual([]);
+      expect(emitWarning).toHaveBeenCalledWith(
+        expect.stringContaining('filter bug'),
+        expect.objectContaining({ code: 'SSE_LISTENER_THREW' }),
+      );
+    } finally {
+      emitWarning.mockRestore();
+    }
+  });
+
   it('catches up an emitter subscribed before it was attached, once it opens (no loss, no duplicate)', async () => {
     const registry = new ChannelRegistry();
     const ch = registry.channel('early');
