@@ -55,13 +55,13 @@ const COLUMNS = {
     ['× raw', (c) => ratio(c.own('heapPerConnKB'), c.raw('heapPerConnKB'))],
   ],
   slow: [
-    ['memory growth MB (heap+external, peak)', (c) => f1(c.own('growthMB'))],
-    ['RSS growth MB (peak)', (c) => f1(c.own('rssGrowthMB'))],
-    ['retained after gc MB', (c) => f1(c.own('retainedMB'))],
+    ['kept after the run MB (heap+external, after gc)', (c) => f1(c.own('retainedMB'))],
     ['stalled client closed', (c) => c.runs.map((r) => (r.memory.stalledClosed ? 'yes' : 'no')).join('/')],
     ['lost (others)', (c) => String(c.total('lost'))],
     ['p99 ms (others)', (c) => f1(c.own('p99'))],
     ['p99 × raw', (c) => ratio(c.own('p99'), c.raw('p99'))],
+    ['peak heap+external growth MB (incl. garbage)', (c) => f1(c.own('growthMB'))],
+    ['peak RSS growth MB', (c) => f1(c.own('rssGrowthMB'))],
   ],
 };
 
@@ -76,7 +76,7 @@ const PICK = {
 
 /** One scenario's table. */
 export function renderScenario({ scenario, runs }) {
-  const columns = COLUMNS[scenario.rate ? 'paced' : scenario.kind];
+  const columns = COLUMNS[scenario.kind === 'fanout' && scenario.rate ? 'paced' : scenario.kind];
   const lines = [
     `### ${scenario.title}`,
     '',

@@ -71,10 +71,11 @@ export function scenarios(quick) {
       {
         name: 'slow-quick',
         kind: 'slow',
-        title: 'Slow reader (smoke): 1 stalled + 3 reading, 2,000 events of 1 KiB',
+        title: 'Slow reader (smoke): 1 stalled + 3 reading, 2,000 events of 1 KiB at 5,000 events/s',
         readers: 3,
         events: 2000,
         size: 1024,
+        rate: 5000,
         variants: QUICK,
       },
       {
@@ -137,10 +138,11 @@ export function scenarios(quick) {
     {
       name: 'slow',
       kind: 'slow',
-      title: 'Slow reader: 1 client that never reads + 10 reading, 20,000 events of 1 KiB',
+      title: 'Slow reader: 1 client that never reads + 10 reading, 20,000 events of 1 KiB at 5,000 events/s',
       readers: 10,
       events: 20_000,
       size: 1024,
+      rate: 5000,
       variants: ALL,
     },
   ];
