@@ -4,20 +4,31 @@
  */
 import * as http from 'node:http';
 import { connect, type Socket } from 'node:net';
-import { Readable } from 'node:stream';
-import { ChannelRegistry, event, SseEmitter } from '@tidings/core';
+import { ChannelRegistry, event } from '@tidings/core';
 import { sse, sseHandler } from '@tidings/express';
 import express from 'express';
 import request from 'supertest';
 import { listen, type RunningApp } from './support/app';
 import { leaveEarlyScenario } from './support/scenarios';
 import { deferred, openStream, waitUntil } from './support/stream-client';
+import {
+  EXPECTED,
+  endless,
+  expectStreamHead,
+  failsAfterFirst,
+  feed,
+  jobEmitter,
+  LATE_ERROR,
+  readAll,
+  readableFeed,
+  serveClock,
+} from './support/styles';
 
 describe('@tidings/express streams', () => {
   let running: RunningApp;
   const registry = new ChannelRegistry();
   const middleware = sse({ keepAlive: false, registry });
-  const finallyRan = deferred<number>();
+  const endlessFeed = endless();
   const streamErrors: unknown[] = [];
   let pulled = 0;
   const leaveEarly = leaveEarlyScenario();
@@ -28,10 +39,7 @@ describe('@tidings/express streams', () => {
   app.use(middleware);
   app.get('/clock', (req, res) => {
     res.setHeader('x-custom', 'kept');
-    const em = res.sse({ retry: 1500 });
-    void em.send(event({ event: 'tick', id: '1', data: { last: req.lastEventId ?? null } }));
-    void em.send('plain');
-    em.complete();
+    serveClock(res.sse({ retry: 1500 }), req.lastEventId);
   });
   app.get('/idle', (_req, res) => void res.sse());
   app.get(
@@ -54,41 +62,11 @@ describe('@tidings/express streams', () => {
   );
   app.get(
     '/job',
-    sseHandler(async () => {
-      const em = new SseEmitter();
-      setImmediate(() => {
-        void em.send(event({ event: 'done', data: 42 }));
-        em.complete();
-      });
-      return em;
-    }),
+    sseHandler(async () => jobEmitter()),
   );
-  app.get(
-    '/feed',
-    sseHandler(async function* () {
-      yield event({ event: 'tick', id: 'a', data: 1 });
-      yield 'plain data';
-      yield { id: 5 };
-    }),
-  );
-  app.get(
-    '/readable',
-    sseHandler(() => Readable.from([event({ event: 'r', data: 'one' }), 'two'])),
-  );
-  app.get(
-    '/endless',
-    sseHandler(async function* () {
-      let n = 0;
-      try {
-        for (;;) {
-          yield event({ id: String(++n), data: n });
-          await new Promise((resolve) => setTimeout(resolve, 5));
-        }
-      } finally {
-        finallyRan.resolve(n);
-      }
-    }),
-  );
+  app.get('/feed', sseHandler(feed));
+  app.get('/readable', sseHandler(readableFeed));
+  app.get('/endless', sseHandler(endlessFeed.source));
   app.get(
     '/bulk',
     sseHandler(async function* () {
@@ -108,13 +86,7 @@ describe('@tidings/express streams', () => {
       throw new Error('first value failed');
     }),
   );
-  app.get(
-    '/throws-late',
-    sseHandler(async function* () {
-      yield 'one';
-      throw new Error('secret internal detail');
-    }),
-  );
+  app.get('/throws-late', sseHandler(failsAfterFirst));
   app.get(
     '/not-a-stream',
     sseHandler(() => 'a string is not a stream' as unknown as undefined),
@@ -142,50 +114,29 @@ describe('@tidings/express streams', () => {
   });
 
   test('res.sse() streams with the stream headers, keeps headers set before it, sends retry', async () => {
-    const client = await openStream(`${running.url}/clock`);
-    await client.ended;
-    expect(client.status).toBe(200);
-    expect(client.headers['content-type']).toBe('text/event-stream; charset=utf-8');
-    expect(client.headers['cache-control']).toBe('no-cache, no-transform');
+    const { client, events } = await readAll(`${running.url}/clock`);
+    expectStreamHead(client);
     expect(client.headers['x-custom']).toBe('kept');
     expect(client.retries).toEqual([1500]);
-    expect(client.events.map((e) => [e.event, e.id, e.data])).toEqual([
-      ['tick', '1', '{"last":null}'],
-      [undefined, undefined, 'plain'],
-    ]);
+    expect(events).toEqual(EXPECTED.clock(null));
   });
 
   test('req.lastEventId comes from the header, else from ?lastEventId=', async () => {
-    const byHeader = await openStream(`${running.url}/clock?lastEventId=q`, { 'last-event-id': 'h 7' });
-    const byQuery = await openStream(`${running.url}/clock?lastEventId=a%20b`);
-    await Promise.all([byHeader.ended, byQuery.ended]);
-    expect(byHeader.events[0]?.data).toBe('{"last":"h 7"}');
-    expect(byQuery.events[0]?.data).toBe('{"last":"a b"}');
+    const byHeader = await readAll(`${running.url}/clock?lastEventId=q`, { 'last-event-id': 'h 7' });
+    expect(byHeader.events).toEqual(EXPECTED.clock('h 7'));
+    expect((await readAll(`${running.url}/clock?lastEventId=a%20b`)).events).toEqual(EXPECTED.clock('a b'));
   });
 
   test('a returned emitter stays open until it completes', async () => {
-    const client = await openStream(`${running.url}/job`);
-    await client.ended;
-    expect(client.events).toEqual([{ event: 'done', data: '42', id: undefined }]);
+    expect((await readAll(`${running.url}/job`)).events).toEqual(EXPECTED.job);
   });
 
   test('an async iterable streams every value by the one rule, then the stream ends', async () => {
-    const client = await openStream(`${running.url}/feed`);
-    await client.ended;
-    expect(client.events.map((e) => [e.event, e.id, e.data])).toEqual([
-      ['tick', 'a', '1'],
-      [undefined, undefined, 'plain data'],
-      [undefined, undefined, '{"id":5}'],
-    ]);
+    expect((await readAll(`${running.url}/feed`)).events).toEqual(EXPECTED.feed);
   });
 
   test('an object-mode Readable streams its values', async () => {
-    const client = await openStream(`${running.url}/readable`);
-    await client.ended;
-    expect(client.events.map((e) => [e.event, e.data])).toEqual([
-      ['r', 'one'],
-      [undefined, 'two'],
-    ]);
+    expect((await readAll(`${running.url}/readable`)).events).toEqual(EXPECTED.readable);
   });
 
   test('sseHandler works without the middleware', async () => {
@@ -238,12 +189,11 @@ describe('@tidings/express streams', () => {
   });
 
   test('an error after the first byte ends the stream, is logged, and is never sent', async () => {
-    const client = await openStream(`${running.url}/throws-late`);
-    await client.ended;
-    expect(client.events.map((e) => e.data)).toEqual(['one']);
-    expect(JSON.stringify(client.events)).not.toContain('secret');
+    const { client, events } = await readAll(`${running.url}/throws-late`);
+    expect(events).toEqual([[undefined, undefined, 'one']]);
+    expect(client.text).not.toContain(LATE_ERROR);
     await waitUntil(() => streamErrors.length > 0, 'the error to be logged');
-    expect((streamErrors[0] as Error).message).toBe('secret internal detail');
+    expect((streamErrors[0] as Error).message).toBe(LATE_ERROR);
   });
 
   test('a client leaving before the first value: no stream opens and the source is stopped at once', async () => {
@@ -262,8 +212,7 @@ describe('@tidings/express streams', () => {
     const client = await openStream(`${running.url}/endless`);
     await client.waitForEvents(3);
     client.close();
-    const lastPulled = await finallyRan.promise;
-    expect(lastPulled).toBeGreaterThanOrEqual(3);
+    expect(await endlessFeed.stopped).toBeGreaterThanOrEqual(3);
   });
 
   test('an iterable is pulled only as fast as the client reads', async () => {

@@ -2,21 +2,38 @@
  * reply.sse(), { sse: true } routes and app.sse(): the three handler styles over real sockets, hooks that still
  * answer, kept headers, errors before and after the first byte, Last-Event-ID and disconnect.
  */
-import { Readable } from 'node:stream';
 import cors from '@fastify/cors';
-import { ChannelRegistry, event, SseEmitter } from '@tidings/core';
+import { ChannelRegistry } from '@tidings/core';
 import { ssePlugin } from '@tidings/fastify';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { leaveEarlyScenario } from '../../express/test/support/scenarios';
-import { deferred, openStream, waitUntil } from '../../express/test/support/stream-client';
+import { openStream, waitUntil } from '../../express/test/support/stream-client';
+import {
+  EXPECTED,
+  endless,
+  expectStreamHead,
+  failsAfterFirst,
+  feed,
+  jobEmitter,
+  LATE_ERROR,
+  readAll,
+  readableFeed,
+  serveClock,
+} from '../../express/test/support/styles';
 
 describe('@tidings/fastify streams', () => {
   let app: FastifyInstance;
   let url: string;
   const registry = new ChannelRegistry();
-  const finallyRan = deferred<number>();
+  const endlessFeed = endless();
   const leaveEarly = leaveEarlyScenario();
-  const logged: Array<{ msg?: string; err?: { message?: string } }> = [];
+  const logged: Array<{
+    msg?: string;
+    reqId?: string;
+    req?: { url?: string };
+    res?: { statusCode?: number };
+    err?: { message?: string };
+  }> = [];
 
   beforeAll(async () => {
     app = Fastify({
@@ -37,47 +54,20 @@ describe('@tidings/fastify streams', () => {
 
     app.get('/clock', (request, reply) => {
       reply.header('x-custom', 'kept');
-      const em = reply.sse({ retry: 1500 });
-      void em.send(event({ event: 'tick', id: '1', data: { last: request.lastEventId ?? null } }));
-      void em.send('plain');
-      em.complete();
+      serveClock(reply.sse({ retry: 1500 }), request.lastEventId);
     });
-    app.get('/job', { sse: true }, async () => {
-      const em = new SseEmitter();
-      setImmediate(() => {
-        void em.send(event({ event: 'done', data: 42 }));
-        em.complete();
-      });
-      return em;
-    });
-    app.get('/feed', { sse: true }, async function* () {
-      yield event({ event: 'tick', id: 'a', data: 1 });
-      yield 'plain data';
-      yield { id: 5 };
-    });
-    app.sse('/readable', () => Readable.from([event({ event: 'r', data: 'one' }), 'two']));
+    app.get('/job', { sse: true }, async () => jobEmitter());
+    app.get('/feed', { sse: true }, feed);
+    app.sse('/readable', readableFeed);
     app.sse('/private/feed', { logLevel: 'info' }, async function* () {
       yield 'secret stream';
     });
-    app.sse('/endless', async function* () {
-      let n = 0;
-      try {
-        for (;;) {
-          yield event({ id: String(++n), data: n });
-          await new Promise((resolve) => setTimeout(resolve, 5));
-        }
-      } finally {
-        finallyRan.resolve(n);
-      }
-    });
+    app.sse('/endless', endlessFeed.source);
     app.sse('/leave-early', (_request, reply) => leaveEarly.source(reply.raw));
     app.sse('/throws-early', async () => {
       throw new Error('before the first byte');
     });
-    app.sse('/throws-late', async function* () {
-      yield 'one';
-      throw new Error('secret internal detail');
-    });
+    app.sse('/throws-late', failsAfterFirst);
     app.sse('/not-a-stream', async () => ({ not: 'a stream' }));
     app.sse('/replies', async (_request, reply) => reply.code(202).send({ answered: true }));
 
@@ -86,51 +76,30 @@ describe('@tidings/fastify streams', () => {
   afterAll(() => app.close());
 
   test('reply.sse() streams with the stream headers, keeps reply.header() and CORS headers, sends retry', async () => {
-    const client = await openStream(`${url}/clock`, { origin: 'https://app.example' });
-    await client.ended;
-    expect(client.status).toBe(200);
-    expect(client.headers['content-type']).toBe('text/event-stream; charset=utf-8');
-    expect(client.headers['cache-control']).toBe('no-cache, no-transform');
+    const { client, events } = await readAll(`${url}/clock`, { origin: 'https://app.example' });
+    expectStreamHead(client);
     expect(client.headers['x-custom']).toBe('kept');
     expect(client.headers['access-control-allow-origin']).toBe('https://app.example');
     expect(client.retries).toEqual([1500]);
-    expect(client.events.map((e) => [e.event, e.id, e.data])).toEqual([
-      ['tick', '1', '{"last":null}'],
-      [undefined, undefined, 'plain'],
-    ]);
+    expect(events).toEqual(EXPECTED.clock(null));
   });
 
   test('request.lastEventId comes from the header, else from ?lastEventId=', async () => {
-    const byHeader = await openStream(`${url}/clock?lastEventId=q`, { 'last-event-id': 'h 7' });
-    const byQuery = await openStream(`${url}/clock?lastEventId=a%20b`);
-    await Promise.all([byHeader.ended, byQuery.ended]);
-    expect(byHeader.events[0]?.data).toBe('{"last":"h 7"}');
-    expect(byQuery.events[0]?.data).toBe('{"last":"a b"}');
+    const byHeader = await readAll(`${url}/clock?lastEventId=q`, { 'last-event-id': 'h 7' });
+    expect(byHeader.events).toEqual(EXPECTED.clock('h 7'));
+    expect((await readAll(`${url}/clock?lastEventId=a%20b`)).events).toEqual(EXPECTED.clock('a b'));
   });
 
   test('a returned emitter stays open until it completes', async () => {
-    const client = await openStream(`${url}/job`);
-    await client.ended;
-    expect(client.events).toEqual([{ event: 'done', data: '42', id: undefined }]);
+    expect((await readAll(`${url}/job`)).events).toEqual(EXPECTED.job);
   });
 
   test('an async generator handler streams every value by the one rule', async () => {
-    const client = await openStream(`${url}/feed`);
-    await client.ended;
-    expect(client.events.map((e) => [e.event, e.id, e.data])).toEqual([
-      ['tick', 'a', '1'],
-      [undefined, undefined, 'plain data'],
-      [undefined, undefined, '{"id":5}'],
-    ]);
+    expect((await readAll(`${url}/feed`)).events).toEqual(EXPECTED.feed);
   });
 
   test('app.sse() is a GET route whose Readable result is the stream', async () => {
-    const client = await openStream(`${url}/readable`);
-    await client.ended;
-    expect(client.events.map((e) => [e.event, e.data])).toEqual([
-      ['r', 'one'],
-      [undefined, 'two'],
-    ]);
+    expect((await readAll(`${url}/readable`)).events).toEqual(EXPECTED.readable);
   });
 
   test('an onRequest hook still answers 401 as JSON; with the token the stream opens', async () => {
@@ -165,21 +134,20 @@ describe('@tidings/fastify streams', () => {
   });
 
   test('an error after the first byte ends the stream, is logged by Fastify, and is never sent', async () => {
-    const client = await openStream(`${url}/throws-late`);
-    await client.ended;
-    expect(client.events.map((e) => e.data)).toEqual(['one']);
-    expect(JSON.stringify(client.events)).not.toContain('secret');
-    await waitUntil(() => logged.some((l) => l.err?.message === 'secret internal detail'), 'the error to be logged');
+    const { client, events } = await readAll(`${url}/throws-late`);
+    expect(events).toEqual([[undefined, undefined, 'one']]);
+    expect(client.text).not.toContain(LATE_ERROR);
+    await waitUntil(() => logged.some((l) => l.err?.message === LATE_ERROR), 'the error to be logged');
   });
 
   test('a finished stream is still logged as a completed request', async () => {
-    const client = await openStream(`${url}/feed?logged=1`);
-    await client.ended;
+    await readAll(`${url}/feed?logged=1`);
+    const incoming = logged.find((l) => l.msg === 'incoming request' && l.req?.url === '/feed?logged=1');
+    expect(incoming?.reqId).toBeDefined();
     await waitUntil(
       () =>
-        logged.some((l) => l.msg === 'request completed' && JSON.stringify(l).includes('logged=1') === false) &&
-        logged.some((l) => l.msg === 'incoming request' && JSON.stringify(l).includes('/feed?logged=1')),
-      'the request to be logged',
+        logged.some((l) => l.msg === 'request completed' && l.reqId === incoming?.reqId && l.res?.statusCode === 200),
+      'the stream request to be logged as completed',
     );
   });
 
@@ -193,7 +161,7 @@ describe('@tidings/fastify streams', () => {
     const client = await openStream(`${url}/endless`);
     await client.waitForEvents(3);
     client.close();
-    expect(await finallyRan.promise).toBeGreaterThanOrEqual(3);
+    expect(await endlessFeed.stopped).toBeGreaterThanOrEqual(3);
   });
 
   test('streams are tracked by the plugin registry', async () => {
