@@ -262,3 +262,15 @@ export function testBed(): TestBed {
     },
   };
 }
+
+/**
+ * Broadcasts "1".."100" in ten bursts of ten for a long-polling client. Every other burst waits until the client
+ * has it, so at least five distinct responses carry events; the bursts in between may land while the client is
+ * between two requests, and then reach it by replay.
+ */
+export async function longPollBursts(broadcast: (data: string) => Promise<unknown>, received: () => number) {
+  for (let burst = 0; burst < 10; burst++) {
+    for (let n = burst * 10 + 1; n <= burst * 10 + 10; n++) await broadcast(String(n));
+    if (burst % 2 === 0) await waitFor(`burst ${burst}`, () => received() >= burst * 10 + 10);
+  }
+}
