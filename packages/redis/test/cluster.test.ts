@@ -10,7 +10,7 @@ import { deleteKeys, uniquePrefix } from './support/keys';
 import { describeWithRedis, SHARED_REDIS_URL } from './support/redis-server';
 import { connect, type TestClient } from './support/sse-client';
 
-describeWithRedis('two servers, one channel (Redis on 127.0.0.1:6379)', () => {
+describeWithRedis('an Express and a Fastify server in two processes, one channel (Redis on 127.0.0.1:6379)', () => {
   const prefix = uniquePrefix('cluster');
   let nodes: ClusterNode[] = [];
   let redis: Redis;
@@ -34,8 +34,8 @@ describeWithRedis('two servers, one channel (Redis on 127.0.0.1:6379)', () => {
   beforeAll(async () => {
     redis = new Redis(SHARED_REDIS_URL);
     nodes = await Promise.all([
-      startNode({ redisUrl: SHARED_REDIS_URL, prefix }),
-      startNode({ redisUrl: SHARED_REDIS_URL, prefix }),
+      startNode({ redisUrl: SHARED_REDIS_URL, prefix, framework: 'express' }),
+      startNode({ redisUrl: SHARED_REDIS_URL, prefix, framework: 'fastify' }),
     ]);
   });
 

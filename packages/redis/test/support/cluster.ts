@@ -17,6 +17,7 @@ export interface NodeSettings {
   prefix: string;
   /** The adapter's `timeout`, ms. */
   timeout?: number;
+  framework: 'express' | 'fastify';
 }
 
 type Command = NodeCommand extends infer C ? (C extends NodeCommand ? Omit<C, 'seq'> : never) : never;
@@ -30,6 +31,7 @@ export function startNode(settings: NodeSettings): Promise<ClusterNode> {
       REDIS_URL: settings.redisUrl,
       REDIS_PREFIX: settings.prefix,
       ADAPTER_TIMEOUT: String(settings.timeout ?? 5000),
+      NODE_FRAMEWORK: settings.framework,
     },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

@@ -1,0 +1,140 @@
+/** redisAdapter() in one process against the shared Redis: the wire format, history's gaps, bounds, close(). */
+import type { StoredEvent } from '@tidings/core';
+import { Redis } from 'ioredis';
+import { connectionNames, redisAdapter } from '../src/index';
+import { deleteKeys, uniquePrefix } from './support/keys';
+import { describeWithRedis, freePort, SHARED_REDIS_URL } from './support/redis-server';
+
+describeWithRedis('redisAdapter (Redis on 127.0.0.1:6379)', () => {
+  const prefix = uniquePrefix('adapter');
+  let redis: Redis;
+
+  beforeAll(() => {
+    redis = new Redis(SHARED_REDIS_URL);
+  });
+
+  afterAll(async () => {
+    await deleteKeys(SHARED_REDIS_URL, prefix);
+    redis.disconnect();
+  });
+
+  /** Collects what `subscribe` hands over, and resolves once `count` events came. */
+  function collector(): { events: StoredEvent[]; onEvent(ev: StoredEvent): void; next(count: number): Promise<void> } {
+    const events: StoredEvent[] = [];
+    let wanted: { count: number; resolve(): void } | undefined;
+    return {
+      events,
+      onEvent: (ev) => {
+        events.push(ev);
+        if (wanted !== undefined && events.length >= wanted.count) wanted.resolve();
+      },
+      next: (count) =>
+        new Promise<void>((resolve) => {
+          wanted = { count, resolve };
+          if (events.length >= count) resolve();
+        }),
+    };
+  }
+
+  test('every field, the tag included, travels through the stream unchanged; the entry id is the event id', async () => {
+    const adapter = redisAdapter({ redis: SHARED_REDIS_URL, prefix });
+    const seen = collector();
+    await adapter.subscribe('wire', seen.onEvent);
+    const full = { event: 'update', data: 'line 1\nline 2\r\n', retry: 0, comment: 'note', tag: 'node-1:7' };
+    const fullId = await adapter.publish('wire', full);
+    const emptyId = await adapter.publish('wire', {});
+    await seen.next(2);
+    expect(seen.events).toEqual([{ id: fullId, ...full }, { id: emptyId }]);
+    expect(await adapter.history('wire', undefined)).toEqual(seen.events);
+    await adapter.close();
+  });
+
+  test('history: what follows a held id; a gap (undefined) for an unknown, malformed or trimmed-away id', async () => {
+    const adapter = redisAdapter({ redis: SHARED_REDIS_URL, prefix, maxLen: 10 });
+    const ids: string[] = [];
+    for (let i = 0; i < 300; i++) ids.push(await adapter.publish('trim', { data: String(i) }));
+    const held = await redis.xrange(`${prefix}:trim`, '-', '+');
+    // MAXLEN ~ trims whole stream nodes: the first ids are gone, the last 10 at least are kept.
+    expect(held.length).toBeGreaterThanOrEqual(10);
+    expect(held.length).toBeLessThan(300);
+    const firstHeld = held[0]![0];
+    const after = await adapter.history('trim', firstHeld);
+    expect(after?.map((ev) => ev.id)).toEqual(held.slice(1).map(([id]) => id));
+    expect(await adapter.history('trim', ids.at(-1))).toEqual([]);
+    expect(await adapter.history('trim', ids[0])).toBeUndefined();
+    const [ms, seq] = ids.at(-1)!.split('-');
+    for (const unknown of [
+      `${ms}-${Number(seq) + 1}`,
+      '1-0',
+      `${ms}`,
+      `0${ids.at(-1)}`,
+      'abc',
+      '',
+      '99999999999999999999-0',
+    ]) {
+      expect(await adapter.history('trim', unknown)).toBeUndefined();
+    }
+    expect(await adapter.history('never-written', '1-0')).toBeUndefined();
+    expect(await adapter.history('never-written', undefined)).toEqual([]);
+    await adapter.close();
+  });
+
+  test('unsubscribe then subscribe again at once: only the new subscription gets later events, once each', async () => {
+    const adapter = redisAdapter({ redis: SHARED_REDIS_URL, prefix });
+    const first = collector();
+    const second = collector();
+    const firstSubscribed = adapter.subscribe('again', first.onEvent);
+    await adapter.unsubscribe('again');
+    await Promise.all([firstSubscribed, adapter.subscribe('again', second.onEvent)]);
+    const id = await adapter.publish('again', { data: 'x' });
+    const id2 = await adapter.publish('again', { data: 'y' });
+    await second.next(2);
+    expect(second.events.map((ev) => ev.id)).toEqual([id, id2]);
+    expect(first.events).toEqual([]);
+    await adapter.close();
+  });
+
+  test('with Redis unreachable, publish, subscribe and history reject with SSE_ERR_ADAPTER_UNAVAILABLE (bounded), and close() ends it all', async () => {
+    const errors: Error[] = [];
+    const adapter = redisAdapter({
+      redis: `redis://127.0.0.1:${await freePort()}`,
+      prefix,
+      timeout: 200,
+      onError: (err) => errors.push(err),
+    });
+    const unavailable = { code: 'SSE_ERR_ADAPTER_UNAVAILABLE' };
+    await expect(adapter.publish('down', { data: 'x' })).rejects.toMatchObject(unavailable);
+    await expect(adapter.subscribe('down', () => {})).rejects.toMatchObject(unavailable);
+    await expect(adapter.history('down', undefined)).rejects.toMatchObject(unavailable);
+    expect(errors.length).toBeGreaterThan(0); // connection errors reached onError instead of crashing
+    const pending = adapter.publish('down', { data: 'y' });
+    await adapter.close();
+    await expect(pending).rejects.toMatchObject(unavailable);
+    await expect(adapter.publish('down', { data: 'z' })).rejects.toMatchObject(unavailable);
+  });
+
+  test("close() closes the adapter's own connections, never the client it was given", async () => {
+    const client = new Redis(SHARED_REDIS_URL);
+    const adapter = redisAdapter({ redis: client, prefix });
+    await adapter.subscribe('mine', () => {});
+    const readerName = connectionNames(prefix).reader;
+    const names = async (): Promise<string> => (await redis.client('LIST')) as string;
+    expect(await names()).toContain(`name=${readerName} `);
+    await adapter.close();
+    await adapter.close(); // idempotent
+    expect(await names()).not.toContain(`name=${readerName} `);
+    expect(await client.ping()).toBe('PONG');
+    client.disconnect();
+  });
+
+  test('options that cannot work throw SSE_ERR_INVALID_OPTION', () => {
+    for (const bad of [{ maxLen: 0 }, { timeout: -1 }, { blockMs: 1.5 }, { readCount: Number.NaN }, { prefix: '' }]) {
+      expect(() => redisAdapter({ redis: SHARED_REDIS_URL, ...bad })).toThrow(
+        expect.objectContaining({ code: 'SSE_ERR_INVALID_OPTION' }),
+      );
+    }
+    expect(() => redisAdapter({ redis: 42 as unknown as string })).toThrow(
+      expect.objectContaining({ code: 'SSE_ERR_INVALID_OPTION' }),
+    );
+  });
+});
