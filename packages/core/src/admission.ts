@@ -94,7 +94,7 @@ export type AdmissionError = SseTooManyConnectionsError | SseUnauthorizedError |
  * 400 for a channel name taken from the request that is not valid.
  */
 export function refusalOf(err: AdmissionError): SseRefusal {
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { 'cache-control': 'no-store' };
   let status = 400;
   if (err instanceof SseTooManyConnectionsError) {
     status = 503;
@@ -112,7 +112,6 @@ export function writeRefusal(res: SseResponse, refusal: SseRefusal): void {
   const headers: Record<string, string> = {
     ...refusal.headers,
     'content-type': 'application/json; charset=utf-8',
-    'cache-control': 'no-store',
     'content-length': String(Buffer.byteLength(text)),
   };
   for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);

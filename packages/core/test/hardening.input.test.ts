@@ -120,7 +120,7 @@ test('Last-Event-ID is matched by position in the log, never parsed as a number'
 test('refusals: 503 with Retry-After, 401/403, 400, each a whole JSON response; limits are validated', async () => {
   expect(refusalOf(new SseTooManyConnectionsError(10, 3))).toEqual({
     status: 503,
-    headers: { 'retry-after': '3' },
+    headers: { 'retry-after': '3', 'cache-control': 'no-store' },
     body: { error: 'SSE_ERR_TOO_MANY_CONNECTIONS', message: expect.stringContaining('10') },
   });
   expect(refusalOf(new SseUnauthorizedError(401)).status).toBe(401);

@@ -97,8 +97,8 @@ test('1 stalled + 20 normal clients, 20,000 broadcasts of 1 KiB: bounded memory,
 
     const baseline = process.memoryUsage();
     let peakBuffered = 0;
-    let peakArrayBuffers = 0;
-    let peakRss = 0;
+    let peakArrayBuffers = baseline.arrayBuffers;
+    let peakRss = baseline.rss;
     let stalledClosedAt: number | undefined;
     for (let sent = 0; sent < BROADCASTS; ) {
       for (let b = 0; b < BATCH; b++) await registry.broadcast('crowd', payload(sent++));

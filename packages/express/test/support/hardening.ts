@@ -77,6 +77,7 @@ async function fetchRefusal(url: string, headers: Record<string, string> = {}) {
   const res = await fetch(url, { headers: { accept: 'text/event-stream', ...headers } });
   const body = (await res.json()) as { error?: string; code?: string };
   expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+  expect(res.headers.get('cache-control')).toBe('no-store');
   return { status: res.status, headers: res.headers, body };
 }
 
