@@ -3,7 +3,7 @@
  * res.sseChannel(), hostile client input, and graceful shutdown of 2,000 streams with broadcasts in flight.
  */
 import { ChannelRegistry, type SseHostOptions } from '@tidings/core';
-import { sse } from '@tidings/express';
+import { sse, sseHandler } from '@tidings/express';
 import express from 'express';
 import { listen, type RunningApp } from './support/app';
 import {
@@ -35,6 +35,10 @@ async function hardeningApp(options: SseHostOptions = {}, registry = new Channel
   app.use(events);
   app.get('/rooms', (req, res) => res.sseChannel(String(req.query.name)));
   app.get('/echo', (req, res) => routes.echo(res.sse(), req.query));
+  app.get(
+    '/job',
+    sseHandler(() => routes.job()),
+  );
   const running = await listen(app);
   return {
     running,
@@ -50,7 +54,7 @@ async function hardeningApp(options: SseHostOptions = {}, registry = new Channel
 test('maxConnections on the middleware: the stream past it gets 503 + Retry-After, the open ones keep going', async () => {
   const app = await hardeningApp({ maxConnections: 3, retryAfter: 7 });
   try {
-    await capacityScenario(app.running.url, app.registry, 3, '7');
+    await capacityScenario(app.running.url, app.registry, app.routes, 3, '7');
   } finally {
     await app.close();
   }
@@ -64,7 +68,7 @@ test('maxConnections on the registry counts every stream it tracks, across middl
     // One stream held through another middleware counts against the same registry-wide limit.
     const held = await fetch(`${other.running.url}/rooms?name=elsewhere`);
     expect(held.status).toBe(200);
-    await capacityScenario(app.running.url, registry, 1, '5');
+    await capacityScenario(app.running.url, registry, app.routes, 1, '5');
     await held.body?.cancel();
   } finally {
     await app.close();

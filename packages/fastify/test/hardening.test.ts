@@ -34,13 +34,14 @@ async function hardeningApp(options: SsePluginOptions = {}, registry = new Chann
   });
   app.get('/rooms', (request, reply) => reply.sseChannel(String((request.query as Query).name)));
   app.get('/echo', (request, reply) => routes.echo(reply.sse(), request.query as Query));
+  app.get('/job', { sse: true }, async () => routes.job());
   return { app, url: await listen(app), registry, routes };
 }
 
 test('maxConnections on the plugin: the stream past it gets 503 + Retry-After, the open ones keep going', async () => {
-  const { app, url, registry } = await hardeningApp({ maxConnections: 3, retryAfter: 7 });
+  const { app, url, registry, routes } = await hardeningApp({ maxConnections: 3, retryAfter: 7 });
   try {
-    await capacityScenario(url, registry, 3, '7');
+    await capacityScenario(url, registry, routes, 3, '7');
   } finally {
     await app.close();
   }
@@ -53,7 +54,7 @@ test('maxConnections on the registry counts every stream it tracks, across apps'
   try {
     const held = await fetch(`${other.url}/rooms?name=elsewhere`);
     expect(held.status).toBe(200);
-    await capacityScenario(main.url, registry, 1, '5');
+    await capacityScenario(main.url, registry, main.routes, 1, '5');
     await held.body?.cancel();
   } finally {
     await main.app.close();

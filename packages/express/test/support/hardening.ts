@@ -10,7 +10,7 @@ import {
   event,
   type LastEventIdRejection,
   type SseAuthorization,
-  type SseEmitter,
+  SseEmitter,
 } from '@tidings/core';
 import { openStream, type StreamClient, waitUntil } from './stream-client';
 
@@ -24,15 +24,27 @@ export interface HardeningRoutes {
   authorize(req: { headers: http.IncomingHttpHeaders }, channel: string): SseAuthorization;
   /** `GET /echo?event=&id=`: sends one event whose name and id come from the query, then completes. */
   echo(em: SseEmitter, query: Record<string, unknown>): void;
+  /** `GET /job`, a handler-style route (`sseHandler()` / `{ sse: true }`): returns a new emitter. */
+  job(): SseEmitter;
+  /** How many times `job()` ran. */
+  readonly jobsStarted: number;
 }
 
 /** Fresh {@link HardeningRoutes} for one app. */
 export function hardeningRoutes(): HardeningRoutes {
   const invalidIds: LastEventIdRejection[] = [];
   const fieldErrors: string[] = [];
+  let jobsStarted = 0;
   return {
     invalidIds,
     fieldErrors,
+    get jobsStarted() {
+      return jobsStarted;
+    },
+    job() {
+      jobsStarted++;
+      return new SseEmitter();
+    },
     authorize(req, channel) {
       if (channel === 'boom') throw new Error('the session store is down');
       if (channel === 'forbidden') return false;
@@ -97,6 +109,7 @@ async function openAll(url: string, count: number, batch = 100): Promise<StreamC
 export async function capacityScenario(
   base: string,
   registry: ChannelRegistry,
+  routes: HardeningRoutes,
   limit: number,
   retryAfter: string,
 ): Promise<void> {
@@ -107,6 +120,9 @@ export async function capacityScenario(
   expect(refused.status).toBe(503);
   expect(refused.headers.get('retry-after')).toBe(retryAfter);
   expect(refused.body.error).toBe('SSE_ERR_TOO_MANY_CONNECTIONS');
+  // A handler-style route is refused before its handler runs.
+  const job = await fetchRefusal(`${base}/job`);
+  expect([job.status, job.body.error, routes.jobsStarted]).toEqual([503, 'SSE_ERR_TOO_MANY_CONNECTIONS', 0]);
 
   await registry.broadcast('capped', 'still here');
   await Promise.all(open.map((c) => c.waitForEvents(1)));
