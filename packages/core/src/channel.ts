@@ -129,10 +129,12 @@ export class Channel {
     const existing = this.#subscribers.get(em);
     if (existing !== undefined) return existing.unsubscribe;
     if (em.state === 'completed') return () => {};
-    const start = (): void => this.#start(sub, options.replay !== false);
+    const replay = options.replay !== false;
+    // Made only for an emitter still pending: an open stream holds no closure it will never run.
+    let start: (() => void) | undefined;
     const unsubscribe = (): void => {
       em[kOnFinish].delete(unsubscribe);
-      em[kOnOpen].delete(start);
+      if (start !== undefined) em[kOnOpen].delete(start);
       if (this.#subscribers.get(em) !== sub) return;
       this.#subscribers.delete(em);
       if (this.#subscribers.size === 0) this.#releaseAdapter();
@@ -148,9 +150,10 @@ export class Channel {
     em[kOnFinish].add(unsubscribe);
     if (em.state === 'pending') {
       this.#hold(sub);
+      start = () => this.#start(sub, replay);
       em[kOnOpen].add(start);
     } else {
-      start();
+      this.#start(sub, replay);
     }
     return unsubscribe;
   }

