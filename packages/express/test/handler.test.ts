@@ -65,6 +65,12 @@ describe('@tidings/express streams', () => {
     sseHandler(async () => jobEmitter()),
   );
   app.get('/feed', sseHandler(feed));
+  app.get(
+    '/private/feed',
+    (req, res, next) =>
+      req.headers.authorization === 'Bearer ok' ? next() : res.status(401).json({ error: 'unauthorized' }),
+    sseHandler(feed),
+  );
   app.get('/readable', sseHandler(readableFeed));
   app.get('/endless', sseHandler(endlessFeed.source));
   app.get(
@@ -155,6 +161,16 @@ describe('@tidings/express streams', () => {
     } finally {
       await server.close();
     }
+  });
+
+  test('supertest: a finished stream has the stream headers and whole frames; middleware before it can answer 401', async () => {
+    const res = await request(app).get('/feed').expect(200);
+    expect(res.headers['content-type']).toBe('text/event-stream; charset=utf-8');
+    expect(res.headers['x-accel-buffering']).toBe('no');
+    expect(res.text).toBe('id: a\nevent: tick\ndata: 1\n\ndata: plain data\n\ndata: {"id":5}\n\n');
+    const denied = await request(app).get('/private/feed').expect(401);
+    expect(denied.body).toEqual({ error: 'unauthorized' });
+    await request(app).get('/private/feed').set('authorization', 'Bearer ok').expect(200);
   });
 
   test('errors before the first byte go to next(err); a non-stream result is SSE_ERR_INVALID_SOURCE', async () => {
