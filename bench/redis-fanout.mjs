@@ -1,12 +1,13 @@
 // Fan-out through Redis against the in-memory registry: 2 server processes × 500 clients (one load-client
 // process), on the built packages (`pnpm build` first) and Redis at REDIS_URL (default redis://127.0.0.1:6379).
-//   node bench/redis-fanout.mjs [--clients 500] [--events 1000] [--rate 1000] [--size 100]
+//   node bench/redis-fanout.mjs [--clients 500] [--events 1000] [--rate 20] [--paced-events 200] [--size 100]
 // Two workloads, each run with `memory` (every server broadcasts every event to its own clients: no sharing)
 // and `redis` (the servers share one channel through @tidings/redis; broadcasts alternate between them):
 //   burst   every event as fast as the servers can publish it: delivered events/s = events read by all
 //           clients / (last read - first send)
-//   paced   `rate` events/s: latency from the publishing server building the event to a client reading it;
-//           redis minus memory is what the Redis round trip (XADD, then XREAD on every server) adds.
+//   paced   `paced-events` events at `rate` events/s, far below saturation: latency from the publishing
+//           server building the event to a client reading it; redis minus memory is what the Redis round
+//           trip (XADD, then XREAD on every server) adds.
 // Nothing here fails on a time; a run with lost events says so.
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
@@ -146,12 +147,13 @@ async function run(mode, workload, options) {
   const ports = await Promise.all(servers.map(async (s) => (await s.next()).port));
   const client = start({ FANOUT_ROLE: 'client' });
   await client.next();
-  const { connected } = await client.ask({ cmd: 'connect', ports, clients: options.clients, events: options.events });
-  const all = Array.from({ length: options.events }, (_, i) => i);
+  const events = workload === 'paced' ? options.pacedEvents : options.events;
+  const { connected } = await client.ask({ cmd: 'connect', ports, clients: options.clients, events });
+  const all = Array.from({ length: events }, (_, i) => i);
   // memory: each server sends every event to its own clients; redis: they alternate, each client gets all.
   const share = (s) => (mode === 'redis' ? all.filter((seq) => seq % 2 === s) : all);
   const intervalMs = workload === 'paced' ? (1000 / options.rate) * (mode === 'redis' ? 2 : 1) : 0;
-  const collecting = client.ask({ cmd: 'collect', events: options.events });
+  const collecting = client.ask({ cmd: 'collect', events });
   const published = await Promise.all(
     servers.map((s, i) => s.ask({ cmd: 'publish', seqs: share(i), size: options.size, intervalMs })),
   );
@@ -185,7 +187,8 @@ async function main() {
     options: {
       clients: { type: 'string', default: '500' },
       events: { type: 'string', default: '1000' },
-      rate: { type: 'string', default: '1000' },
+      rate: { type: 'string', default: '20' },
+      'paced-events': { type: 'string', default: '200' },
       size: { type: 'string', default: '100' },
     },
   });
@@ -193,11 +196,12 @@ async function main() {
     clients: Number(values.clients),
     events: Number(values.events),
     rate: Number(values.rate),
+    pacedEvents: Number(values['paced-events']),
     size: Number(values.size),
     redis: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
   };
   console.log(
-    `2 servers × ${options.clients} clients, ${options.events} events of ${options.size} B; paced at ${options.rate}/s; Node ${process.version}`,
+    `2 servers × ${options.clients} clients; burst: ${options.events} events, paced: ${options.pacedEvents} at ${options.rate}/s; ${options.size} B each; Node ${process.version}`,
   );
   const rows = [];
   for (const workload of ['burst', 'paced'])

@@ -10,17 +10,17 @@ import * as path from 'node:path';
 
 export const SHARED_REDIS_URL = 'redis://127.0.0.1:6379';
 
-/** Why Redis on 127.0.0.1:6379 cannot be used, or undefined when it answers PING. Synchronous, for describe(). */
-export function sharedRedisProblem(): string | undefined {
+/** Why Redis on 127.0.0.1:`port` cannot be used, or undefined when it answers PING. Synchronous, for describe(). */
+export function sharedRedisProblem(port = 6379): string | undefined {
   const probe = `
-    const socket = require('node:net').connect(6379, '127.0.0.1');
+    const socket = require('node:net').connect(${port}, '127.0.0.1');
     socket.setTimeout(2000, () => { console.log('no answer to PING within 2 s'); process.exit(1); });
     socket.on('error', (err) => { console.log(err.message); process.exit(1); });
     socket.on('connect', () => socket.write('PING\\r\\n'));
     socket.on('data', (d) => { console.log(String(d).trim()); process.exit(String(d).startsWith('+PONG') ? 0 : 1); });`;
   const result = spawnSync(process.execPath, ['-e', probe], { encoding: 'utf8', timeout: 5000 });
   if (result.status === 0) return undefined;
-  return `Redis on 127.0.0.1:6379 is not answering (${(result.stdout || result.error?.message || 'no reply').trim()})`;
+  return `Redis on 127.0.0.1:${port} is not answering (${(result.stdout || result.error?.message || 'no reply').trim()})`;
 }
 
 /**
