@@ -8,7 +8,7 @@ import { EMITTER_DEFAULTS, type SseEmitter } from './emitter.js';
 import { SseInvalidOptionError, SseSerializeError, SseSlowClientError } from './errors.js';
 import { type PreparedEvent, prepareEvent, type Serializer, type SseEvent, serializeData, toEvent } from './frame.js';
 import { History } from './history.js';
-import { kCounters, kDeliver, kGap, kOnFinish, kOnOpen } from './symbols.js';
+import { kCounters, kDeliver, kDrained, kGap, kOnFinish, kOnOpen } from './symbols.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: a channel holds emitters of any event map
 type AnyEmitter = SseEmitter<any>;
@@ -216,8 +216,9 @@ export class Channel {
     if (counters !== undefined) counters.slowClosed++;
     sub.em.completeWithError(
       new SseSlowClientError(
-        `More than ${MAX_HELD_BYTES} bytes of live events arrived on channel "${this.name}" before the client could ` +
-          'be caught up (attach the emitter right after subscribing it); it can resume with Last-Event-ID.',
+        `More than ${MAX_HELD_BYTES} bytes of live events arrived on channel "${this.name}" before the client had ` +
+          'caught up (its replay was still being sent, or the emitter was not attached yet: attach it right after ' +
+          'subscribing it); it can resume with Last-Event-ID.',
       ),
     );
   }
@@ -243,10 +244,15 @@ export class Channel {
       if (found === undefined) this.#gap(sub.em, lastEventId!);
       else missed = found;
     }
-    // History and live delivery share entry objects: what was replayed is recognised by identity, not by id.
-    this.#catchUp(sub, missed);
-    if (polling) sub.em.complete();
-    else if (sub.em.state === 'open') this.#subscribers.set(sub.em, sub);
+    if (polling) {
+      this.#catchUp(sub, missed, () => sub.em.complete()); // a JSON answer takes it all at once
+      return;
+    }
+    // Live events arriving while the replay is paced by the client's reading are held, then sent.
+    if (missed.length > 0) this.#hold(sub);
+    this.#catchUp(sub, missed, () => {
+      if (sub.em.state === 'open') this.#subscribers.set(sub.em, sub);
+    });
   }
 
   #startRemote(adapter: BroadcastAdapter, sub: Subscriber, lastEventId: string | undefined, polling: boolean): void {
@@ -259,26 +265,45 @@ export class Channel {
       .then((stored) => {
         if (sub.em.state !== 'open') return;
         if (stored === undefined) this.#gap(sub.em, lastEventId!);
-        this.#catchUp(sub, (stored ?? []).map(fromLog));
-        if (polling) sub.em.complete();
+        this.#catchUp(sub, (stored ?? []).map(fromLog), () => {
+          if (polling) sub.em.complete();
+        });
       })
       .catch((err: unknown) => sub.em.completeWithError(err));
   }
 
   /**
-   * Sends `missed`, then the live entries held meanwhile that were not among them: no duplicate, no gap. A log
-   * read can also run ahead of the live feed (an event read from the log whose live copy is still on its way):
-   * live events the replay already sent keep being dropped until the first one it did not send.
+   * Sends `missed` as fast as the client reads it (waiting for drain whenever it falls behind, so a long replay
+   * never piles up past `maxBufferedBytes`), then the live entries held meanwhile that were not among them, then
+   * calls `done`: no duplicate, no gap. A log read can also run ahead of the live feed (an event read from the
+   * log whose live copy is still on its way): live events the replay sent keep being dropped until the first
+   * one it did not send.
    */
-  #catchUp(sub: Subscriber, missed: readonly Entry[]): void {
+  #catchUp(sub: Subscriber, missed: readonly Entry[], done: () => void): void {
+    const em = sub.em;
+    let next = 0;
+    const resume = (): void => {
+      while (next < missed.length) {
+        if (em.state !== 'open') return;
+        const entry = missed[next++]!;
+        if (accepts(sub, entry) && !em[kDeliver](entry.prepared) && next < missed.length) {
+          void em[kDrained]().then(resume);
+          return;
+        }
+      }
+      this.#release(sub, missed);
+      done();
+    };
+    resume();
+  }
+
+  /** The replay is out: the live entries held meanwhile follow, except those it already sent. */
+  #release(sub: Subscriber, missed: readonly Entry[]): void {
     const held = sub.held ?? [];
     sub.held = undefined;
     sub.heldBytes = 0;
     const em = sub.em;
-    for (const entry of missed) {
-      if (em.state !== 'open') return;
-      if (accepts(sub, entry)) em[kDeliver](entry.prepared);
-    }
+    if (em.state !== 'open') return;
     sub.replayed = missed.length === 0 ? undefined : new Set(missed.map((entry) => this.#replayKey(entry)));
     for (const entry of held) {
       if (em.state !== 'open') return;

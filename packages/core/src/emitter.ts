@@ -22,7 +22,7 @@ import {
 import { startKeepAlive, stopKeepAlive } from './keepalive.js';
 import { type LastEventIdRejection, readLastEventId, wantsJson } from './request.js';
 import { ResponseSink, type SseRequest, type SseResponse } from './sink.js';
-import { type DeliveryCounters, kCounters, kDeliver, kGap, kOnFinish, kOnOpen } from './symbols.js';
+import { type DeliveryCounters, kCounters, kDeliver, kDrained, kGap, kOnFinish, kOnOpen } from './symbols.js';
 
 /**
  * How the response carries events:
@@ -305,11 +305,21 @@ export class SseEmitter<Events extends EventMap = EventMap> {
     return this;
   }
 
-  /** @internal Writes one pre-encoded event (channel broadcast); false when nothing can be written. */
+  /**
+   * @internal Writes one pre-encoded event (channel broadcast). True when the socket took it at once; false when
+   * the client is behind (wait for `kDrained` before writing more) or nothing can be written any more.
+   */
   [kDeliver](prepared: PreparedEvent): boolean {
     if (this.#state !== 'open') return false;
-    this.#write(prepared, true);
-    return this.#state === 'open' || this.#endScheduled;
+    return this.#write(prepared, true) && (this.#state === 'open' || this.#endScheduled);
+  }
+
+  /** @internal Resolves once the client has drained what it was behind with, or the emitter completed. */
+  [kDrained](): Promise<void> {
+    if (this.#state !== 'open') return resolved;
+    this.#waiters ??= [];
+    const waiters = this.#waiters;
+    return new Promise<void>((resolve) => waiters.push({ resolve, reject: () => resolve() }));
   }
 
   /** @internal The client's Last-Event-ID is not in the channel's log (see `kGap`). */

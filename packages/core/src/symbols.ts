@@ -5,6 +5,11 @@
 
 /** `emitter[kDeliver](prepared)`: write one pre-encoded event; false when the emitter is closed. */
 export const kDeliver = Symbol('tidings.deliver');
+/**
+ * `emitter[kDrained]()`: resolves once the client has taken what it was behind with (or the emitter completed),
+ * so a channel replaying history can wait after a `kDeliver` that returned false instead of piling bytes up.
+ */
+export const kDrained = Symbol('tidings.drained');
 /** `emitter[kOnFinish]`: a Set of callbacks run once when the emitter completes (for unsubscription). */
 export const kOnFinish = Symbol('tidings.onFinish');
 /**

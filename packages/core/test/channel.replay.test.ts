@@ -83,6 +83,23 @@ describe('Last-Event-ID replay', () => {
     expect(gaps).toContainEqual(['o', 'anything']);
   });
 
+  it('paces a replay bigger than maxBufferedBytes by the client reading it, instead of closing the client', async () => {
+    const registry = new ChannelRegistry({ history: 100 });
+    const { base, served } = await bed.serve(registry, { emitter: () => ({ maxBufferedBytes: 256 * 1024 }) });
+    const big = 'z'.repeat(128 * 1024);
+    const ids = [];
+    for (let n = 1; n <= 100; n++) ids.push(await registry.broadcast('big', event({ event: String(n), data: big })));
+    // 99 × 128 KiB to replay: far past what the socket and the 256 KiB cap can take at once.
+    const client = open(`${base}/big`, ids[0]);
+    await waitFor('subscribed', () => served.length === 1);
+    const live = await registry.broadcast('big', event({ event: 'live', data: 'small' }));
+    await waitFor('replay and live', () => client.events.length === 100);
+    expect(client.events.map((e) => e.event)).toEqual([...sequence(99, 2), 'live']);
+    expect(client.ids.at(-1)).toBe(live);
+    expect(served[0]!.state).toBe('open');
+    expect(registry.stats().slowClosed).toBe(0);
+  });
+
   it('replays nothing when subscribed with replay: false', async () => {
     const registry = new ChannelRegistry();
     const base = await start(registry, { subscribe: () => ({ replay: false }) });
