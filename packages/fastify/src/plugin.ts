@@ -82,9 +82,11 @@ const plugin: FastifyPluginAsync<SsePluginOptions> = async (fastify, options) =>
     route.handler = route.method === 'HEAD' ? answerHead : streamRoute(host, route.handler as AnyHandler);
   });
 
+  // Same overloads as app.get(): (path, handler), (path, options, handler), (path, { ...options, handler }).
   fastify.decorate('sse', function (this: FastifyInstance, path: string, ...rest: unknown[]) {
-    const handler = rest.pop() as RouteHandlerMethod;
-    const shorthand = (rest[0] ?? {}) as RouteShorthandOptions;
+    const [first, second] = rest;
+    const shorthand = (typeof first === 'function' ? {} : first) as RouteShorthandOptions & { handler?: unknown };
+    const handler = (typeof first === 'function' ? first : (second ?? shorthand.handler)) as RouteHandlerMethod;
     return this.route({ ...shorthand, method: 'GET', url: path, handler, sse: true } as RouteOptions);
   });
 

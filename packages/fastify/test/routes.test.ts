@@ -59,6 +59,7 @@ describe('@tidings/fastify streams', () => {
     app.get('/job', { sse: true }, async () => jobEmitter());
     app.get('/feed', { sse: true }, feed);
     app.sse('/readable', readableFeed);
+    app.sse('/handler-in-options', { handler: feed });
     app.sse('/private/feed', { logLevel: 'info' }, async function* () {
       yield 'secret stream';
     });
@@ -100,6 +101,10 @@ describe('@tidings/fastify streams', () => {
 
   test('app.sse() is a GET route whose Readable result is the stream', async () => {
     expect((await readAll(`${url}/readable`)).events).toEqual(EXPECTED.readable);
+  });
+
+  test('app.sse() takes its handler in the options too, like app.get()', async () => {
+    expect((await readAll(`${url}/handler-in-options`)).events).toEqual(EXPECTED.feed);
   });
 
   test('an onRequest hook still answers 401 as JSON; with the token the stream opens', async () => {
