@@ -39,7 +39,8 @@ export async function createDemo(flavour) {
   let adapter;
   if (redisUrl) {
     const { redisAdapter } = await import('@tidings/redis'); // only loaded when asked for
-    adapter = redisAdapter({ redis: redisUrl });
+    // The same replay window as in memory; REDIS_PREFIX keeps separate demos (or test runs) apart.
+    adapter = redisAdapter({ redis: redisUrl, prefix: process.env.REDIS_PREFIX ?? 'tidings-demo', maxLen: 100 });
   }
   const registry = new ChannelRegistry({ history: 100, adapter });
   const chat = registry.channel('chat');
@@ -75,6 +76,10 @@ export async function createDemo(flavour) {
      * client missed them), later ones are live. Nothing else is tagged.
      */
     connect(em, { tab, socket }) {
+      if (em.mode === 'short-poll') {
+        chat.subscribe(em); // a JSON request: the chat history, answered as soon as it is read
+        return;
+      }
       em.send(event({ event: 'hello', data: { since: now(), resumesAfter: em.lastEventId ?? null, node } }));
       chat.subscribe(em);
       every(em, 1000, () => event({ event: 'tick', data: { now: new Date().toISOString() } }));

@@ -1,123 +1,25 @@
 /**
- * The dashboard in a real browser: Debian's Chromium driven by playwright-core, against the real servers
- * (server-fastify.mjs and server-express.mjs run as child processes on a free port, built packages).
+ * The dashboard in a real browser: Debian's Chromium driven by playwright-core, against each real server
+ * (server-fastify.mjs, server-express.mjs) with the in-memory registry.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { existsSync, mkdirSync } from 'node:fs';
-import * as path from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
+import {
+  chatLines,
+  holdReconnect,
+  launchChromium,
+  openDashboard,
+  postChat,
+  type Server,
+  saveScreenshot,
+  startServer,
+  stopServer,
+  waitForChatText,
+} from './support';
 
-const dashboardDir = path.join(__dirname, '..');
-const artifactsDir = path.join(__dirname, '../../../test-artifacts');
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
-interface Server {
-  url: string;
-  process: ChildProcess;
-}
-
-/** Starts a dashboard server on a free port; resolves once it printed the URL it listens on. */
-async function startServer(flavour: string): Promise<Server> {
-  const child = spawn(process.execPath, [`server-${flavour}.mjs`], {
-    cwd: dashboardDir,
-    env: { ...process.env, PORT: '0', REDIS_URL: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stderr!.on('data', (chunk) => {
-    output += chunk;
-  });
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (chunk) => {
-      output += chunk;
-      const url = /on (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
-      if (url !== undefined) resolve({ url, process: child });
-    });
-    child.once('exit', (code) => reject(new Error(`server-${flavour}.mjs exited with ${code}:\n${output}`)));
-  });
-}
-
-async function stopServer(server: Server | undefined): Promise<void> {
-  if (server === undefined || server.process.exitCode !== null) return;
-  const exited = once(server.process, 'exit');
-  server.process.kill('SIGTERM');
-  await exited;
-}
-
-interface ChatLine {
-  id: string;
-  text: string;
-  tag: string;
-}
-
-function chatLines(page: Page): Promise<ChatLine[]> {
-  return page.$$eval('#chat-list li[data-id]', (items) =>
-    items.map((li) => ({
-      id: (li as HTMLElement).dataset.id ?? '',
-      text: li.querySelector('.text')?.textContent ?? '',
-      tag: (li as HTMLElement).dataset.tag ?? '',
-    })),
-  );
-}
-
-async function waitForChatText(page: Page, text: string): Promise<void> {
-  await page.locator('#chat-list li', { hasText: text }).first().waitFor();
-}
-
-/** Opens the page and waits until its stream is open (the chat history is shown by then). */
-async function openDashboard(context: BrowserContext, url: string): Promise<Page> {
-  const page = await context.newPage();
-  await page.goto(url);
-  await page.waitForSelector('#conn-state[data-state="open"]');
-  return page;
-}
-
-/**
- * Holds the page stream's next (re)connection until `release()`, so messages can be posted while the tab is
- * certainly disconnected. (Chromium adds Last-Event-ID below what interception sees: the page shows the id the
- * server received, from the `hello` event.)
- */
-async function holdReconnect(page: Page) {
-  let release!: () => void;
-  const released = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  let seen!: () => void;
-  const attempted = new Promise<void>((resolve) => {
-    seen = resolve;
-  });
-  await page.route(
-    (url) => url.pathname === '/events',
-    async (route) => {
-      const request = route.request();
-      if (request.method() === 'GET' && request.headers().accept?.includes('text/event-stream')) {
-        seen();
-        await released;
-      }
-      await route.continue();
-    },
-  );
-  return { attempted, release };
-}
-
-/** Debian's Chromium (CI installs it); never a downloaded browser. */
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!existsSync(chromiumPath)) {
-    throw new Error(`No Chromium at ${chromiumPath}: run \`apt-get install -y chromium\` or set CHROMIUM_PATH.`);
-  }
-  browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
@@ -128,11 +30,7 @@ describe.each(['fastify', 'express'])('the %s dashboard in Chromium', (flavour) 
   let server: Server | undefined;
   let context: BrowserContext;
 
-  const post = async (text: string): Promise<string> => {
-    const res = await context.request.post(`${server!.url}/chat`, { data: { text, from: 'test' } });
-    expect(res.status()).toBe(201);
-    return (await res.json()).id;
-  };
+  const post = (text: string): Promise<string> => postChat(context, server!, text);
 
   beforeAll(async () => {
     server = await startServer(flavour);
@@ -208,8 +106,7 @@ describe.each(['fastify', 'express'])('the %s dashboard in Chromium', (flavour) 
     await waitForChatText(page, 'live again');
     expect((await chatLines(page)).at(-1)).toMatchObject({ text: 'live again', tag: 'live' });
 
-    mkdirSync(artifactsDir, { recursive: true });
-    await page.screenshot({ path: path.join(artifactsDir, `dashboard-${flavour}.png`), fullPage: true });
+    await saveScreenshot(page, `dashboard-${flavour}`);
     await page.close();
   });
 
