@@ -221,8 +221,8 @@ export class SseHost {
    * so a bad one is answered 400 `SSE_ERR_INVALID_CHANNEL`, not thrown), asks `authorize(req, name)` (a refusal is
    * answered 401/403), then opens a stream with `overrides` (503 past `maxConnections`) and subscribes it to the
    * registry's channel, with replay after the client's Last-Event-ID. Resolves to the emitter, or `undefined` when
-   * the request was refused or the client left while it was being authorized. Rejects with what `authorize`
-   * threw, and with `SSE_ERR_INVALID_OPTION` when the adapter was given no `registry`.
+   * no stream opened (refused, the client left while it was being authorized, or the host is shutting down).
+   * Rejects with what `authorize` threw, and with `SSE_ERR_INVALID_OPTION` when the adapter was given no `registry`.
    */
   async subscribe<Events extends EventMap = EventMap>(
     exchange: SseExchange,
@@ -245,8 +245,8 @@ export class SseHost {
       this.#refuse(exchange, new SseUnauthorizedError(verdict === 401 ? 401 : 403));
       return undefined;
     }
-    if (exchange.res.destroyed) return undefined; // the client left while it was being authorized
     const em = this.open<Events>(exchange, overrides);
+    if (em.state === 'completed') return undefined;
     registry.channel(name).subscribe(em);
     return em;
   }

@@ -79,7 +79,7 @@ test('maxConnections on the registry counts every stream it tracks, across middl
 test('authorize(req, channel): 401/403 as JSON before any stream byte, admitted clients stream', async () => {
   const app = await hardeningApp();
   try {
-    await authorizeScenario(app.running.url, app.registry);
+    await authorizeScenario(app.running.url, app.registry, app.routes);
   } finally {
     await app.close();
   }

@@ -63,9 +63,9 @@ test('maxConnections on the registry counts every stream it tracks, across apps'
 });
 
 test('authorize(request, channel): 401/403 as JSON replies before any stream byte, admitted clients stream', async () => {
-  const { app, url, registry } = await hardeningApp();
+  const { app, url, registry, routes } = await hardeningApp();
   try {
-    await authorizeScenario(url, registry);
+    await authorizeScenario(url, registry, routes);
   } finally {
     await app.close();
   }

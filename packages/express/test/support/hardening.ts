@@ -12,7 +12,7 @@ import {
   type SseAuthorization,
   SseEmitter,
 } from '@tidings/core';
-import { openStream, type StreamClient, waitUntil } from './stream-client';
+import { deferred, openStream, type StreamClient, waitUntil } from './stream-client';
 
 /** The route bodies and hooks a hardening app wires into its framework. */
 export interface HardeningRoutes {
@@ -21,7 +21,9 @@ export interface HardeningRoutes {
   /** Codes of the errors the `/echo` route caught. */
   readonly fieldErrors: string[];
   /** Adapter option `authorize`: `secret` needs `Authorization: Bearer ok`, `forbidden` is refused, `boom` throws. */
-  authorize(req: { headers: http.IncomingHttpHeaders }, channel: string): SseAuthorization;
+  authorize(req: { headers: http.IncomingHttpHeaders }, channel: string): SseAuthorization | Promise<SseAuthorization>;
+  /** Resolves the pending `authorize` of channel `slow` (admitting it). */
+  admitSlow(): void;
   /** `GET /echo?event=&id=`: sends one event whose name and id come from the query, then completes. */
   echo(em: SseEmitter, query: Record<string, unknown>): void;
   /** `GET /job`, a handler-style route (`sseHandler()` / `{ sse: true }`): returns a new emitter. */
@@ -35,7 +37,9 @@ export function hardeningRoutes(): HardeningRoutes {
   const invalidIds: LastEventIdRejection[] = [];
   const fieldErrors: string[] = [];
   let jobsStarted = 0;
+  const slow = deferred();
   return {
+    admitSlow: () => slow.resolve(),
     invalidIds,
     fieldErrors,
     get jobsStarted() {
@@ -47,6 +51,7 @@ export function hardeningRoutes(): HardeningRoutes {
     },
     authorize(req, channel) {
       if (channel === 'boom') throw new Error('the session store is down');
+      if (channel === 'slow') return slow.promise.then(() => true);
       if (channel === 'forbidden') return false;
       if (channel === 'secret') return req.headers.authorization === 'Bearer ok' ? true : 401;
       return true;
@@ -136,7 +141,11 @@ export async function capacityScenario(
 }
 
 /** `authorize`: 401 and 403 refusals are whole JSON responses; admitted clients stream; a throwing hook is a 500. */
-export async function authorizeScenario(base: string, registry: ChannelRegistry): Promise<void> {
+export async function authorizeScenario(
+  base: string,
+  registry: ChannelRegistry,
+  routes: HardeningRoutes,
+): Promise<void> {
   const unauthenticated = await fetchRefusal(`${base}/rooms?name=secret`);
   expect(unauthenticated.status).toBe(401);
   expect(unauthenticated.body.error).toBe('SSE_ERR_UNAUTHORIZED');
@@ -157,6 +166,16 @@ export async function authorizeScenario(base: string, registry: ChannelRegistry)
   admitted.close();
   // Nobody refused was ever subscribed.
   expect(registry.channel('forbidden').size).toBe(0);
+
+  // A client that leaves while it is being authorized gets no stream, and nothing is left subscribed.
+  const leaving = new AbortController();
+  const request = fetch(`${base}/rooms?name=slow`, { signal: leaving.signal }).catch((err: Error) => err.name);
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  leaving.abort();
+  expect(await request).toBe('AbortError');
+  await new Promise((resolve) => setTimeout(resolve, 20)); // the server sees the connection close
+  routes.admitSlow();
+  await waitUntil(() => registry.channel('slow').size === 0 && registry.connections === 0, 'nothing left open');
 }
 
 /**
