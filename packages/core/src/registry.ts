@@ -69,6 +69,7 @@ export class ChannelRegistry {
   #closed = false;
   #closing: Promise<void> | undefined;
 
+  /** Throws `SSE_ERR_INVALID_OPTION` for a `history` that is not a non-negative integer, or a bad connection limit. */
   constructor(options: ChannelRegistryOptions = {}) {
     const history = options.history ?? REGISTRY_DEFAULTS.history;
     if (!Number.isSafeInteger(history) || history < 0) {
