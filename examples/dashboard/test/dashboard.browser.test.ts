@@ -5,10 +5,12 @@
 import type { Browser, BrowserContext } from 'playwright-core';
 import {
   chatLines,
+  dropAndMiss,
   holdReconnect,
   launchChromium,
   openDashboard,
   postChat,
+  replayedAfterDrop,
   type Server,
   saveScreenshot,
   startServer,
@@ -82,22 +84,8 @@ describe.each(['fastify', 'express'])('the %s dashboard in Chromium', (flavour) 
     const before = await post('before the drop');
     await waitForChatText(page, 'before the drop');
 
-    const reconnect = await holdReconnect(page);
-    await page.click('#drop');
-    await page.waitForSelector('#conn-state[data-state="reconnecting"]');
-    await reconnect.attempted;
     const missed = ['missed one', 'missed two', 'missed three'];
-    for (const text of missed) await post(text);
-    reconnect.release();
-
-    await page.waitForSelector('#conn-state[data-state="open"]');
-    for (const text of missed) await waitForChatText(page, text);
-    const lines = await chatLines(page);
-    const after = lines.slice(lines.findIndex((line) => line.id === before) + 1);
-    expect(after.map(({ text, tag }) => ({ text, tag }))).toEqual([
-      { text: expect.stringMatching(/^the server dropped tab-\w+'s connection$/), tag: 'replayed' },
-      ...missed.map((text) => ({ text, tag: 'replayed' })),
-    ]);
+    expect(await dropAndMiss(page, post, missed, before)).toEqual(replayedAfterDrop(missed));
     // the server got the id of the last message before the drop (from the Last-Event-ID header)
     expect(await page.textContent('#conn-log')).toContain(`hello: the server resumes after ${before}`);
 

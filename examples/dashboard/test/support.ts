@@ -112,6 +112,37 @@ export async function holdReconnect(page: Page) {
   return { attempted, release };
 }
 
+/**
+ * Has the server drop the page's stream (the page's button), posts `missed` through `post` while the browser's
+ * reconnection is held back, lets it through, and waits until every missed message is shown. Resolves to the chat
+ * lines after the message with id `afterId` (text and tag).
+ */
+export async function dropAndMiss(
+  page: Page,
+  post: (text: string) => Promise<unknown>,
+  missed: string[],
+  afterId: string,
+): Promise<Array<Omit<ChatLine, 'id'>>> {
+  const reconnect = await holdReconnect(page);
+  await page.click('#drop');
+  await page.waitForSelector('#conn-state[data-state="reconnecting"]');
+  await reconnect.attempted;
+  for (const text of missed) await post(text);
+  reconnect.release();
+  await page.waitForSelector('#conn-state[data-state="open"]');
+  for (const text of missed) await waitForChatText(page, text);
+  const lines = await chatLines(page);
+  return lines.slice(lines.findIndex((line) => line.id === afterId) + 1).map(({ text, tag }) => ({ text, tag }));
+}
+
+/** What a dropped page shows after it reconnected: the server's notice of the drop, then each missed message once, all replayed. */
+export function replayedAfterDrop(missed: string[]): Array<Omit<ChatLine, 'id'>> {
+  return [
+    { text: expect.stringMatching(/^the server dropped tab-\w+'s connection$/), tag: 'replayed' },
+    ...missed.map((text) => ({ text, tag: 'replayed' })),
+  ];
+}
+
 /** Debian's Chromium (CI installs it); never a downloaded browser. */
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
