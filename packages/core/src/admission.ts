@@ -105,7 +105,7 @@ export function refusalOf(err: AdmissionError): SseRefusal {
   return { status, headers, body: { error: err.code, message: err.message } };
 }
 
-/** Core's {@link RefusalWriter}: a complete JSON response on the Node response, unless it has already begun. */
+/** Core's default for `SseExchange.refuse`: a complete JSON response on the Node response, unless it has begun. */
 export function writeRefusal(res: SseResponse, refusal: SseRefusal): void {
   if (res.headersSent || res.writableEnded) return;
   const text = JSON.stringify(refusal.body);

@@ -1,6 +1,7 @@
 /** Options of `redisAdapter()` and their defaults. */
 import type { Redis } from 'ioredis';
 
+/** Options of `redisAdapter()`; only `redis` is required. */
 export interface RedisAdapterOptions {
   /**
    * The Redis to share: an ioredis client (used for publish and history; the adapter never closes it) or a
@@ -27,9 +28,14 @@ export interface RedisAdapterOptions {
 
 /** The defaults of {@link RedisAdapterOptions}. */
 export const REDIS_ADAPTER_DEFAULTS = Object.freeze({
+  /** Stream keys `tidings:<channel>`. */
   prefix: 'tidings',
+  /** About 10,000 entries per channel. */
   maxLen: 10_000,
+  /** 5 s for Redis to answer. */
   timeout: 5_000,
+  /** 5 s per blocking read. */
   blockMs: 5_000,
+  /** 1,000 entries per read. */
   readCount: 1_000,
 });

@@ -27,7 +27,12 @@ export function redisAdapter(options: RedisAdapterOptions): BroadcastAdapter {
 }
 
 /** The CLIENT SETNAME names of the adapter's connections, so operators can find them in `CLIENT LIST`. */
-export function connectionNames(prefix: string): { commands: string; reader: string } {
+export function connectionNames(prefix: string): {
+  /** The connection for XADD and XRANGE (when the adapter opened it from a URL). */
+  commands: string;
+  /** The connection of the blocking XREAD loop. */
+  reader: string;
+} {
   const safe = prefix.replace(/[^\w:.{}-]/g, '_');
   return { commands: `${safe}:commands`, reader: `${safe}:reader` };
 }
