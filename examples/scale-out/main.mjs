@@ -50,7 +50,8 @@ const base = `http://127.0.0.1:${proxy.address().port}`;
 
 async function shutdown() {
   proxy.close();
-  await Promise.all(backends.map(({ child }) => (child.kill('SIGTERM'), once(child, 'exit'))));
+  for (const { child } of backends) child.kill('SIGTERM');
+  await Promise.all(backends.map(({ child }) => once(child, 'exit')));
 }
 
 if (!check) {

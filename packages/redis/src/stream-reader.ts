@@ -3,6 +3,7 @@
  * a connection of its own, from the last entry it delivered per stream. Reads are idempotent, so a dropped
  * connection or a Redis restart only delays delivery: the next read starts where the last delivery ended.
  */
+import { once } from 'node:events';
 import type { StoredEvent } from '@tidings/core';
 import type { Redis } from 'ioredis';
 import { compareStreamIds, decodeEntry } from './stream-entry.js';
@@ -25,6 +26,9 @@ export interface StreamReaderOptions {
   onError(err: Error): void;
 }
 
+/** When a read that was asked to unblock is still blocked this much later, it is asked again. */
+const UNBLOCK_AGAIN_MS = 50;
+
 /** Pause after a failed read before the next try (the connection is reconnecting meanwhile). */
 const RETRY_DELAY_MS = 100;
 
@@ -35,6 +39,10 @@ export class StreamReader {
   /** The reading connection's CLIENT ID, needed to unblock it; a new one after every reconnect. */
   #clientId: number | undefined;
   #blocking = false;
+  /** Counts the reads issued, so a second unblock only goes to the read the first one may have missed. */
+  #reads = 0;
+  /** Sends that second unblock (CLIENT UNBLOCK can reach Redis before the read it targets). */
+  #unblockAgain: NodeJS.Timeout | undefined;
   /** Ends the loop's current pause (idle or retry delay). */
   #resume: (() => void) | undefined;
   #closed = false;
@@ -87,16 +95,27 @@ export class StreamReader {
       this.#resume();
     } else if (this.#blocking && this.#clientId !== undefined) {
       this.#options.unblock(this.#clientId);
+      const read = this.#reads;
+      clearTimeout(this.#unblockAgain);
+      this.#unblockAgain = setTimeout(() => {
+        if (this.#blocking && this.#reads === read && this.#clientId !== undefined) {
+          this.#options.unblock(this.#clientId);
+        }
+      }, UNBLOCK_AGAIN_MS);
     }
   }
 
   /** Ends the loop and closes the reading connection. */
   async close(): Promise<void> {
     this.#closed = true;
+    clearTimeout(this.#unblockAgain);
     for (const key of [...this.#subscriptions.keys()]) this.remove(key);
     this.#resume?.();
+    // A live socket ends with an 'end' event; a connection that is away (reconnecting) just stops trying.
+    const live = this.#conn.status === 'ready' || this.#conn.status === 'connect';
+    const ended = live ? once(this.#conn, 'end') : undefined;
     this.#conn.disconnect();
-    await this.#loop;
+    await Promise.all([this.#loop, ended]);
   }
 
   async #run(): Promise<void> {
@@ -113,6 +132,7 @@ export class StreamReader {
           continue; // the set of streams may have changed meanwhile
         }
         this.#blocking = true;
+        this.#reads++;
         reply = await this.#conn.xread(
           'COUNT',
           this.#options.readCount,

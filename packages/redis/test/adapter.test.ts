@@ -79,6 +79,23 @@ describeWithRedis('redisAdapter (Redis on 127.0.0.1:6379)', () => {
     await adapter.close();
   });
 
+  test('a channel subscribed while the read loop blocks on another is read at once (CLIENT UNBLOCK), not after blockMs', async () => {
+    // blockMs longer than jest's timeout: without the unblock, the second channel's event would never come in time.
+    const adapter = redisAdapter({ redis: SHARED_REDIS_URL, prefix, blockMs: 600_000 });
+    const first = collector();
+    await adapter.subscribe('blocked-1', first.onEvent);
+    await adapter.publish('blocked-1', { data: 'a' });
+    await first.next(1); // the loop is now blocked reading blocked-1 only
+    for (let i = 0; i < 5; i++) {
+      const later = collector();
+      await adapter.subscribe(`blocked-later-${i}`, later.onEvent);
+      const id = await adapter.publish(`blocked-later-${i}`, { data: 'b' });
+      await later.next(1);
+      expect(later.events[0]?.id).toBe(id);
+    }
+    await adapter.close();
+  });
+
   test('unsubscribe then subscribe again at once: only the new subscription gets later events, once each', async () => {
     const adapter = redisAdapter({ redis: SHARED_REDIS_URL, prefix });
     const first = collector();
@@ -122,6 +139,10 @@ describeWithRedis('redisAdapter (Redis on 127.0.0.1:6379)', () => {
     expect(await names()).toContain(`name=${readerName} `);
     await adapter.close();
     await adapter.close(); // idempotent
+    // Redis notices a closed connection on its next turn: look until it is gone (or give up and fail).
+    for (let i = 0; i < 50 && (await names()).includes(`name=${readerName} `); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     expect(await names()).not.toContain(`name=${readerName} `);
     expect(await client.ping()).toBe('PONG');
     client.disconnect();
