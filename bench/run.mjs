@@ -167,6 +167,18 @@ async function idleRun(variant, s) {
   });
 }
 
+/** Runs `fn`, once more after a failure to start (a shared checkout's dist/ may be rebuilt under us). */
+async function attempt(fn, label) {
+  try {
+    return await fn();
+  } catch (err) {
+    console.error(`  ${label}: ${err.message}; retrying once`);
+    await sleep(3000);
+    ensureBuilt();
+    return fn();
+  }
+}
+
 const PROCEDURE = { fanout: broadcastRun, slow: broadcastRun, single: singleRun, idle: idleRun };
 
 async function main() {
@@ -198,10 +210,9 @@ async function main() {
         const v = variants[(k + round) % variants.length];
         const t0 = Date.now();
         try {
-          runs[v].push(await PROCEDURE[s.kind](v, s));
+          runs[v].push(await attempt(() => PROCEDURE[s.kind](v, s), `${s.name}/${v}`));
         } catch (err) {
           problems.push(`${s.name}/${v}: ${err.message}`);
-          console.error(`  ${s.name}/${v}: ${err.message}`);
         }
         process.stdout.write(`  ${s.name} ${v} (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
       }

@@ -37,7 +37,7 @@ export class StreamReader {
     this.onEvent = onEvent;
   }
 
-  /** Feeds bytes read from the socket. */
+  /** Feeds bytes read from the socket; keeps nothing of `buf` past the call (it may be reused). */
   feed(buf) {
     this.wireBytes += buf.length;
     let pos = 0;
@@ -95,7 +95,7 @@ export class StreamReader {
     const all = this.head === null ? buf : Buffer.concat([this.head, buf]);
     const end = all.indexOf(HEAD_END);
     if (end === -1) {
-      this.head = all;
+      this.head = Buffer.from(all);
       return -1;
     }
     this.head = null;
@@ -123,7 +123,8 @@ export class StreamReader {
       this.#frame(buf, start, end);
       start = end + 2;
     }
-    if (start < buf.length) this.partial = buf.subarray(start);
+    // A copy: the load client reads every socket into one shared buffer.
+    if (start < buf.length) this.partial = Buffer.from(buf.subarray(start));
   }
 
   #frame(buf, start, end) {
