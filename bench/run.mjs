@@ -7,7 +7,7 @@ import { availableParallelism, cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { renderScenario } from './lib/report.mjs';
+import { renderScenario, renderTargets } from './lib/report.mjs';
 import { BASELINE, scenarios } from './lib/scenarios.mjs';
 import { fileLimits, placement, startWorker } from './lib/workers.mjs';
 
@@ -228,6 +228,7 @@ async function main() {
     }
   }
   const seconds = (Date.now() - started.getTime()) / 1000;
+  if (!quick) console.log(`### Targets\n\n${renderTargets(results)}\n`);
   console.log(`done in ${seconds.toFixed(0)} s`);
   const resultsDir = join(here, 'results');
   mkdirSync(resultsDir, { recursive: true });
@@ -248,6 +249,7 @@ function renderAll(machine, seconds, results) {
     `Run ${machine.date} (${seconds.toFixed(0)} s): ${machine.nproc} cores, ${machine.cpu}, Node ${machine.node}, ${machine.placement}.`,
     '',
   ];
+  lines.push('### Targets', '', renderTargets(results), '');
   for (const entry of results) lines.push(renderScenario(entry), '');
   return lines.join('\n');
 }

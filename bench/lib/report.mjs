@@ -100,3 +100,57 @@ export function renderScenario({ scenario, runs }) {
   if (rounds > 1) lines.push('', `Medians of ${rounds} rounds; lost and out-of-order are totals.`);
   return lines.join('\n');
 }
+
+const TIDINGS = ['tidings-node', 'tidings-express', 'tidings-fastify'];
+
+/**
+ * Issue 7's targets, checked against a run: one row per target, one cell per Tidings variant, each the measured
+ * ratio and ✓ or ✗. `results` is run.mjs's list of `{ scenario, runs }`.
+ */
+export function renderTargets(results) {
+  const byName = Object.fromEntries(results.map((r) => [r.scenario.name, r.runs]));
+  const value = (scenario, variant, pick) => stat(byName[scenario] ?? {}, variant, pick);
+  const versus = (scenario, variant, other, pick) => value(scenario, variant, pick) / value(scenario, other, pick);
+  const toRaw = (scenario, pick) => (v) => versus(scenario, v, BASELINE[v], pick);
+  const rows = [
+    ['fan-out 1,000: events/s ≥ 1.0× raw', toRaw('fanout-1000', (r) => r.eventsPerSec), (x) => x >= 1],
+    ['fan-out 1,000: CPU per delivery ≤ 1.05× raw', toRaw('fanout-1000', (r) => r.cpuMsPer1k), (x) => x <= 1.05],
+    ['fan-out 5,000: events/s ≥ 1.0× raw', toRaw('fanout-5000', (r) => r.eventsPerSec), (x) => x >= 1],
+    [
+      'fan-out 5,000: events/s ≥ 1.5× better-sse',
+      (v) => versus('fanout-5000', v, 'better-sse', (r) => r.eventsPerSec),
+      (x) => x >= 1.5,
+    ],
+    ['fan-out 5,000: CPU per delivery ≤ 1.05× raw', toRaw('fanout-5000', (r) => r.cpuMsPer1k), (x) => x <= 1.05],
+    ['single stream: events/s ≥ 0.9× raw', toRaw('single', (r) => r.eventsPerSec), (x) => x >= 0.9],
+    ['paced: p99 ≤ 1.2× raw', toRaw('paced', (r) => r.latencyMs?.p99), (x) => x <= 1.2],
+    ['idle: RSS per connection ≤ 1.15× raw', toRaw('idle', (r) => r.rssPerConnKB), (x) => x <= 1.15],
+    ['idle: heap+external per connection ≤ 1.15× raw', toRaw('idle', (r) => r.heapPerConnKB), (x) => x <= 1.15],
+  ];
+  const lines = [
+    `| target | ${TIDINGS.map((v) => LABEL[v]).join(' | ')} |`,
+    `|---|${TIDINGS.map(() => '---:').join('|')}|`,
+  ];
+  for (const [label, measure, ok] of rows) {
+    const cells = TIDINGS.map((v) => {
+      const x = measure(v);
+      return Number.isFinite(x) ? `${x.toFixed(2)}× ${ok(x) ? '✓' : '✗'}` : '–';
+    });
+    lines.push(`| ${label} | ${cells.join(' | ')} |`);
+  }
+  const slow = byName.slow ?? {};
+  const slowCell = (v) => {
+    const runs = slow[v] ?? [];
+    if (runs.length === 0) return '–';
+    const kept = stat(slow, v, (r) => r.memory?.retainedMB);
+    const closed = runs.every((r) => r.memory?.stalledClosed);
+    const lost = sum(slow, v, (r) => r.lost ?? 0);
+    const p99 = versus('slow', v, BASELINE[v], (r) => r.latencyMs?.p99);
+    const ok = kept <= 8 && closed && lost === 0 && p99 <= 1.2;
+    return `${kept.toFixed(1)} MB, ${closed ? 'closed' : 'kept'}, lost ${lost}, p99 ${p99.toFixed(2)}× ${ok ? '✓' : '✗'}`;
+  };
+  lines.push(
+    `| slow reader: ≤ 8 MB kept, stalled client closed, no loss, p99 ≤ 1.2× raw | ${TIDINGS.map(slowCell).join(' | ')} |`,
+  );
+  return lines.join('\n');
+}
