@@ -37,8 +37,9 @@ async function serve() {
   const server = createServer((req, res) => channel.subscribe(new SseEmitter({ keepAlive: false }).attach(req, res)));
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
-  process.on('message', async ({ cmd, seqs, size, intervalMs }) => {
+  process.on('message', async ({ cmd, seqs, size, intervalMs, delayMs }) => {
     if (cmd === 'publish') {
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
       // One broadcast per turn (burst) or per interval (paced); not awaited: slowness shows as latency.
       const pending = [];
       for (const seq of seqs) {
@@ -155,7 +156,16 @@ async function run(mode, workload, options) {
   const intervalMs = workload === 'paced' ? (1000 / options.rate) * (mode === 'redis' ? 2 : 1) : 0;
   const collecting = client.ask({ cmd: 'collect', events });
   const published = await Promise.all(
-    servers.map((s, i) => s.ask({ cmd: 'publish', seqs: share(i), size: options.size, intervalMs })),
+    // Paced through Redis, the second server starts half an interval later: events stay evenly spaced.
+    servers.map((s, i) =>
+      s.ask({
+        cmd: 'publish',
+        seqs: share(i),
+        size: options.size,
+        intervalMs,
+        delayMs: mode === 'redis' ? (i * intervalMs) / 2 : 0,
+      }),
+    ),
   );
   const result = await collecting;
   for (const s of [...servers, client]) {
