@@ -9,8 +9,7 @@ export async function create() {
   const registry = new ChannelRegistry();
   const channel = registry.channel('bench');
   const app = express();
-  // Slow clients closed by the bench are expected: no log line per close.
-  app.use(sse({ registry, onStreamError() {} }));
+  app.use(sse({ registry }));
   app.get('/sse', (_req, res) => channel.subscribe(res.sse()));
   app.get('/single', (req, res) => {
     const em = res.sse();

@@ -8,8 +8,7 @@ export async function create() {
   const registry = new ChannelRegistry();
   const channel = registry.channel('bench');
   const app = Fastify({ logger: false });
-  // Slow clients closed by the bench are expected: no log line per close.
-  await app.register(ssePlugin, { registry, onStreamError() {} });
+  await app.register(ssePlugin, { registry });
   app.get('/sse', (_req, reply) => {
     channel.subscribe(reply.sse());
   });

@@ -147,7 +147,8 @@ export class SseEmitter<Events extends EventMap = EventMap> {
     if (this.#state === 'open' && this.#sink!.writableLength === 0) this.#sink!.write(PING);
   };
 
-  // Lists and sets an idle stream may never need are made on first use: 5,000 open streams, 5,000 × less memory.
+  // Lists and sets an idle stream may never need are made on first use, and a listener list starts as `[cb]`
+  // (a first push would reserve 17 slots): 5,000 open streams hold 5,000 × less.
   #timeoutListeners: Array<() => void> | undefined;
   #completionListeners: Array<() => void> | undefined;
   #errorListeners: Array<(err: unknown) => void> | undefined;
@@ -283,25 +284,23 @@ export class SseEmitter<Events extends EventMap = EventMap> {
 
   /** Runs `cb` when the timeout fires, before completion: it may still send a last event. */
   onTimeout(cb: () => void): this {
-    this.#timeoutListeners ??= [];
-    this.#timeoutListeners.push(cb);
+    if (this.#timeoutListeners === undefined) this.#timeoutListeners = [cb];
+    else this.#timeoutListeners.push(cb);
     return this;
   }
 
   /** Runs `cb` exactly once when the emitter completes for any reason (queued if it already has). */
   onCompletion(cb: () => void): this {
     if (this.#state === 'completed' && !this.#completeOnOpen) queueMicrotask(cb);
-    else {
-      this.#completionListeners ??= [];
-      this.#completionListeners.push(cb);
-    }
+    else if (this.#completionListeners === undefined) this.#completionListeners = [cb];
+    else this.#completionListeners.push(cb);
     return this;
   }
 
   /** Runs `cb` with the error on `completeWithError` or when the client is closed as slow. */
   onError(cb: (err: unknown) => void): this {
-    this.#errorListeners ??= [];
-    this.#errorListeners.push(cb);
+    if (this.#errorListeners === undefined) this.#errorListeners = [cb];
+    else this.#errorListeners.push(cb);
     return this;
   }
 

@@ -162,7 +162,10 @@ export class SseHost {
     if (em.state === 'completed') return em;
     this.#streams.set(res, em);
     em.onCompletion(() => this.#streams.delete(res));
-    em.onError((err) => this.#reportError(exchange, err));
+    // Keep only the logger: holding the exchange would keep the framework's request and reply objects alive
+    // for as long as the stream is open (about 1 KiB per Fastify stream).
+    const logError = exchange.logError;
+    em.onError((err) => this.#reportError(req, logError, err));
     this.#registry?.track(em);
     // After shutdown, and for HEAD requests (which carry no body), the stream ends right after its headers.
     if (this.#closed || req.method === 'HEAD') em.complete();
@@ -290,9 +293,9 @@ export class SseHost {
     else writeRefusal(exchange.res, refusal);
   }
 
-  #reportError(exchange: SseExchange, err: unknown): void {
-    if (this.#onStreamError !== undefined) this.#onStreamError(err, exchange.req);
-    else exchange.logError(err);
+  #reportError(req: SseRequest, logError: (err: unknown) => void, err: unknown): void {
+    if (this.#onStreamError !== undefined) this.#onStreamError(err, req);
+    else logError(err);
   }
 }
 

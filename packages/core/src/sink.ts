@@ -138,7 +138,8 @@ function chunkOf(frame: Buffer): Buffer {
 export class ResponseSink implements Sink {
   readonly #req: SseRequest;
   readonly #res: SseResponse;
-  readonly #headers: OutgoingHttpHeaders | undefined;
+  /** Dropped once written: an open stream does not hold its request's header copy. */
+  #headers: OutgoingHttpHeaders | undefined;
   readonly #events: SinkEvents;
   #flush: (() => void) | undefined;
   /** Set while frames go straight to the socket (see {@link directSocket}). */
@@ -171,6 +172,7 @@ export class ResponseSink implements Sink {
     // Connection-specific headers are forbidden in HTTP/2 (Node warns and drops them). One writeHead with
     // every header: a response without headers set beforehand then keeps no header map, only the header block.
     res.writeHead(200, this.#headerBlock(http2 ? STREAM_HEADERS : HTTP1_STREAM_HEADERS));
+    this.#headers = undefined;
     // Compression middleware adds flush(); without a call after each write, events wait in zlib.
     const flush = (res as FlushableResponse).flush;
     this.#flush = typeof flush === 'function' ? flush.bind(res) : undefined;

@@ -12,6 +12,7 @@ import {
   STREAM_HEADERS,
 } from '@tidings/core';
 import type {
+  FastifyBaseLogger,
   FastifyInstance,
   FastifyPluginAsync,
   FastifyReply,
@@ -45,6 +46,11 @@ type AnyHandler = (this: FastifyInstance, request: FastifyRequest, reply: Fastif
  * then the reply is hijacked so Fastify leaves the raw response to the stream (hooks that ran before, like auth,
  * could still answer normally; the request is still logged when the response finishes).
  */
+/** Made outside `exchangeOf`, so an open stream keeps its logger and not, through a shared closure scope, the reply. */
+function logTo(log: FastifyBaseLogger): (err: unknown) => void {
+  return (err) => log.error({ err }, 'event stream ended with an error');
+}
+
 function exchangeOf(reply: FastifyReply, authorize?: FastifySseAuthorize): SseExchange {
   return {
     authorize: authorize && ((channel) => authorize(reply.request, channel)),
@@ -55,7 +61,7 @@ function exchangeOf(reply: FastifyReply, authorize?: FastifySseAuthorize): SseEx
       reply.hijack();
       return headers;
     },
-    logError: (err) => reply.log.error({ err }, 'event stream ended with an error'),
+    logError: logTo(reply.log),
     refuse: (refusal) => reply.code(refusal.status).headers(refusal.headers).send(refusal.body),
   };
 }
