@@ -9,7 +9,9 @@
  * - a streaming client that resumes is caught up by calling `history` after `subscribe` has resolved: every
  *   event is then in the history read, among the live events, or both. The channel holds live events during the
  *   read and drops those the read also returned, matching them by the id the log gave them, so an event must
- *   carry the same id in both;
+ *   carry the same id in both. An adapter whose `history` resolves only once this node has handed `onEvent`
+ *   every event it returns (and `afterId`) lets the channel also drop the held events up to `afterId`, which a
+ *   client resuming on a node that is behind it would otherwise get twice (`@tidings/redis` does);
  * - a short-polling client is answered from `history` alone (no subscription);
  * - the registry's `history` size and generated ids do not apply: the log keeps what it keeps (its own maximum
  *   length) and gives every id; an id set on a broadcast event is not used;

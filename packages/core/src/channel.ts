@@ -265,6 +265,10 @@ export class Channel {
       .then((stored) => {
         if (sub.em.state !== 'open') return;
         if (stored === undefined) this.#gap(sub.em, lastEventId!);
+        // This node's live feed may be behind the client (it resumes here after reading ahead elsewhere): the
+        // held events up to its Last-Event-ID are ones it has. `history` resolves once they are held.
+        const seen = stored === undefined ? -1 : (sub.held?.findIndex((e) => e.prepared.id === lastEventId) ?? -1);
+        if (seen !== -1) sub.held!.splice(0, seen + 1);
         this.#catchUp(sub, (stored ?? []).map(fromLog), () => {
           if (polling) sub.em.complete();
         });

@@ -22,6 +22,8 @@ export interface RedisAdapterOptions {
   blockMs?: number;
   /** Most entries taken from one stream per read. Default 1000. */
   readCount?: number;
+  /** This server's name in `CLIENT LIST`: the adapter's connections are named `<prefix>:<name>:reader`/`:commands`. */
+  name?: string;
   /** Told about connection errors of the adapter's own connections and failed reads (they are retried). Default: ignored. */
   onError?(err: Error): void;
 }

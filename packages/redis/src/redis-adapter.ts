@@ -26,14 +26,20 @@ export function redisAdapter(options: RedisAdapterOptions): BroadcastAdapter {
   return new RedisStreamsAdapter(options);
 }
 
-/** The CLIENT SETNAME names of the adapter's connections, so operators can find them in `CLIENT LIST`. */
-export function connectionNames(prefix: string): {
+/**
+ * The CLIENT SETNAME names of the adapter's connections, so operators can find them in `CLIENT LIST`:
+ * `<prefix>:reader` and `<prefix>:commands`, or `<prefix>:<name>:reader` ... when the server has a `name`.
+ */
+export function connectionNames(
+  prefix: string,
+  name?: string,
+): {
   /** The connection for XADD and XRANGE (when the adapter opened it from a URL). */
   commands: string;
   /** The connection of the blocking XREAD loop. */
   reader: string;
 } {
-  const safe = prefix.replace(/[^\w:.{}-]/g, '_');
+  const safe = (name === undefined ? prefix : `${prefix}:${name}`).replace(/[^\w:.{}-]/g, '_');
   return { commands: `${safe}:commands`, reader: `${safe}:reader` };
 }
 
@@ -51,7 +57,7 @@ class RedisStreamsAdapter implements BroadcastAdapter {
     const settings: Settings = { ...REDIS_ADAPTER_DEFAULTS, ...withoutUndefined(options), redis: options.redis };
     checkOptions(settings);
     const onError = options.onError ?? (() => {});
-    const names = connectionNames(settings.prefix);
+    const names = connectionNames(settings.prefix, options.name);
     this.#prefix = settings.prefix;
     this.#maxLen = settings.maxLen;
     this.#timeout = settings.timeout;
@@ -175,7 +181,7 @@ class RedisStreamsAdapter implements BroadcastAdapter {
 }
 
 /** The options with every default filled in. */
-type Settings = Required<Omit<RedisAdapterOptions, 'onError'>> & Pick<RedisAdapterOptions, 'onError'>;
+type Settings = Required<Omit<RedisAdapterOptions, 'onError' | 'name'>> & Pick<RedisAdapterOptions, 'onError' | 'name'>;
 
 function checkOptions(settings: Settings): void {
   if (typeof settings.prefix !== 'string' || settings.prefix === '') {

@@ -110,6 +110,28 @@ describeWithRedis('an Express and a Fastify server in two processes, one channel
     }
   });
 
+  test('a client moving to a server whose read loop is behind (reconnecting) gets each event once', async () => {
+    const [a, b] = nodes as [ClusterNode, ClusterNode];
+    const marker = await a.broadcast('lag', 'marker');
+    const onB = open(b, 'lag', marker); // keeps B reading the channel
+    const mover = open(a, 'lag', marker);
+    await a.broadcast('lag', 'x0');
+    await Promise.all([onB.waitFor(1), mover.waitFor(1)]);
+    // B's read loop loses its connection; while it reconnects, A broadcasts and the mover, up to date on A,
+    // resumes on B from an id B has not delivered yet.
+    expect(await killAdapterConnections(['fastify'], ['reader'])).toBe(1);
+    for (let i = 1; i <= 5; i++) await a.broadcast('lag', `x${i}`);
+    await mover.waitFor(6);
+    mover.close();
+    const moved = open(b, 'lag', mover.events.at(-1)!.id);
+    await b.broadcast('lag', 'x6');
+    await Promise.all([onB.waitFor(7), moved.waitFor(1)]);
+    await a.broadcast('lag', 'x7'); // a last one: anything duplicated before it would arrive before it
+    await Promise.all([onB.waitFor(8), moved.waitFor(2)]);
+    expect(onB.messages()).toEqual(['x0', 'x1', 'x2', 'x3', 'x4', 'x5', 'x6', 'x7']);
+    expect(moved.messages()).toEqual(['x6', 'x7']);
+  });
+
   test('a Last-Event-ID the stream never held (or not an id at all) goes to onGap, then live events follow', async () => {
     const [a, b] = nodes as [ClusterNode, ClusterNode];
     await a.broadcast('gaps', 'before');
@@ -130,13 +152,21 @@ describeWithRedis('an Express and a Fastify server in two processes, one channel
   });
 
   /**
-   * Kills this run's four adapter connections (reader and commands of both servers) by id, once all four are
-   * connected again after any earlier kill; returns how many it killed.
+   * Kills the adapter connections of the given servers (reader and commands of each, or the reader only) by
+   * id, once all of them are connected again after any earlier kill; returns how many it killed.
    */
-  async function killAdapterConnections(): Promise<number> {
-    const names = new Set(Object.values(connectionNames(prefix)));
+  async function killAdapterConnections(
+    servers = ['express', 'fastify'],
+    which = ['reader', 'commands'],
+  ): Promise<number> {
+    const names = new Set(
+      servers.flatMap((server) => {
+        const named = connectionNames(prefix, server);
+        return which.map((connection) => named[connection as keyof typeof named]);
+      }),
+    );
     let victims: Record<string, string>[] = [];
-    for (let attempt = 0; attempt < 100 && victims.length < 4; attempt++) {
+    for (let attempt = 0; attempt < 100 && victims.length < names.size; attempt++) {
       if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 50));
       const list = (await redis.client('LIST')) as string;
       victims = list

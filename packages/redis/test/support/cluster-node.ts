@@ -31,6 +31,7 @@ const registry = new ChannelRegistry({
   adapter: redisAdapter({
     redis: process.env.REDIS_URL!,
     prefix: process.env.REDIS_PREFIX!,
+    name: process.env.NODE_FRAMEWORK,
     timeout: Number(process.env.ADAPTER_TIMEOUT ?? 5000),
     blockMs: 1000,
   }),
