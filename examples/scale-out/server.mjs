@@ -16,6 +16,7 @@ const registry = new ChannelRegistry({
   adapter: redisAdapter({
     redis: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     prefix: process.env.TIDINGS_PREFIX ?? 'tidings-example',
+    name: kind, // CLIENT LIST shows tidings-example:express:reader, ...:fastify:reader
   }),
 });
 
