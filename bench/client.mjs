@@ -110,11 +110,13 @@ async function connectAll({ port, path, count, slow, events }) {
 }
 
 function collect({ stallMs }) {
+  const cpu = process.cpuUsage();
   return new Promise((resolve) => {
     const finish = () => {
       clearInterval(watch);
       run.onComplete = undefined;
-      resolve(summary());
+      const used = process.cpuUsage(cpu);
+      resolve({ ...summary(), clientCpuMs: (used.user + used.system) / 1000 });
     };
     let seen = run.received;
     const watch = setInterval(() => {

@@ -104,6 +104,9 @@ async function broadcastRun(variant, s) {
       closedReaders: got.closedReaders,
       eventsPerSec: got.received / seconds,
       cpuMsPer1k: cpuMs(cpu0, cpu1) / (got.received / 1000),
+      // How busy each process was over the run: a figure near 1 says which one set the pace.
+      serverBusy: cpuMs(cpu0, cpu1) / (seconds * 1000),
+      clientBusy: got.clientCpuMs / (seconds * 1000),
       wireBytesPerEvent: got.wireBytes / Math.max(1, got.received),
       latencyMs: got.latencyMs,
       sendMs: sent.sendMs,
