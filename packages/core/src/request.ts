@@ -33,14 +33,20 @@ export function readLastEventId(req: SseRequest): LastEventIdReading {
 }
 
 /**
- * True when the client asks for JSON and not for an event stream (short polling): `Accept` names
- * `application/json` and neither `text/event-stream` nor a wildcard that would cover it first.
+ * True when the client accepts JSON but not an event stream (short polling): `Accept` names `application/json`
+ * and no range that covers `text/event-stream` (the type itself, the `text` wildcard or the any-type wildcard).
+ * A range with `q=0` is a refusal.
  */
 export function wantsJson(req: SseRequest): boolean {
   const accept = req.headers.accept;
   if (typeof accept !== 'string') return false;
-  const types = accept.split(',').map((part) => part.split(';')[0]!.trim().toLowerCase());
-  return types.includes('application/json') && !types.includes('text/event-stream');
+  const accepted = new Set<string>();
+  for (const part of accept.toLowerCase().split(',')) {
+    const [type, ...params] = part.split(';').map((piece) => piece.trim());
+    if (!params.some((param) => /^q=0(\.0*)?$/.test(param))) accepted.add(type!);
+  }
+  const streamAccepted = accepted.has('text/event-stream') || accepted.has('text/*') || accepted.has('*/*');
+  return accepted.has('application/json') && !streamAccepted;
 }
 
 function queryValue(url: string | undefined, name: string): string | undefined {

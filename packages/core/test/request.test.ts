@@ -55,6 +55,10 @@ describe('wantsJson', () => {
     ['Application/JSON; q=0.9', true],
     ['application/json, text/event-stream', false],
     ['*/*', false],
+    ['application/json, */*', false],
+    ['application/json, text/*', false],
+    ['application/json, text/event-stream;q=0', true],
+    ['text/event-stream;q=0.0, application/json', true],
   ])('Accept: %s -> %s', (accept, expected) => {
     expect(wantsJson(request(accept === undefined ? {} : { accept }))).toBe(expected);
   });
