@@ -77,9 +77,12 @@ afterAll(async () => {
 });
 
 test('the listener check sees an emitter past its limit (probe)', () => {
+  // The limit is lowered after the listeners are added: Node warns only while adding, so the probe proves the
+  // check without printing a leak warning into the test log.
   const probe = new EventEmitter();
-  probe.setMaxListeners(2);
   for (let i = 0; i < 3; i++) probe.on('data', () => {});
+  expect(overLimit(probe)).toEqual([]);
+  probe.setMaxListeners(2);
   expect(overLimit(probe)).toEqual(['data']);
 });
 
