@@ -251,7 +251,7 @@ export class SseEmitter<Events extends EventMap = EventMap> {
 
   /** Sends a comment (`: text` lines, ignored by clients); no text sends a bare `:`. */
   comment(text?: string): Promise<void> {
-    if (this.#state === 'completed') return handled(Promise.reject(new SseClosedError()));
+    if (this.#state === 'completed') return handled(Promise.reject(this.#closeError ?? new SseClosedError()));
     return this.#push({ frame: Buffer.from(encodeComment(text)) }, false);
   }
 

@@ -176,10 +176,8 @@ export class ResponseSink implements Sink {
     // Compression middleware adds flush(); without a call after each write, events wait in zlib.
     const flush = (res as FlushableResponse).flush;
     this.#flush = typeof flush === 'function' ? flush.bind(res) : undefined;
-    if (http2) {
-      // The compat response sends its HEADERS frame lazily; an empty write forces it out.
-      (res as Http2ServerResponse).write('');
-    } else {
+    // HTTP/2: the compat writeHead() sends the HEADERS frame itself.
+    if (!http2) {
       (res as ServerResponse).flushHeaders();
       res.socket?.setNoDelay(true);
       this.#socket = directSocket(this.#req, res as ServerResponse);

@@ -132,6 +132,7 @@ test('a client past maxBufferedBytes is closed with SSE_ERR_SLOW_CLIENT and its 
   // The send that overflowed (and any still waiting for drain) rejects with the reason; so does any later send.
   await expect(sends.at(-1)).rejects.toMatchObject({ code: 'SSE_ERR_SLOW_CLIENT' });
   await expect(s.em.send('more')).rejects.toMatchObject({ code: 'SSE_ERR_SLOW_CLIENT' });
+  await expect(s.em.comment('more')).rejects.toMatchObject({ code: 'SSE_ERR_SLOW_CLIENT' });
   await settle();
   expect(s.completions()).toBe(1);
 });

@@ -49,7 +49,7 @@ async function open() {
 
 test('headers go out at once, without Connection, and events arrive', async () => {
   const { em, stream, headers, body } = await open();
-  // The response event fired before anything was sent: the empty write flushed the HEADERS frame.
+  // The response event fired before anything was sent: writeHead alone put the HEADERS frame on the wire.
   expect(body()).toBe('');
   expect(headers[':status']).toBe(200);
   expect(headers['content-type']).toBe('text/event-stream; charset=utf-8');
