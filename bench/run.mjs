@@ -207,7 +207,7 @@ async function main() {
       : s.variants;
     for (const v of wanted) if (await available(v)) variants.push(v);
     const runs = Object.fromEntries(variants.map((v) => [v, []]));
-    for (let round = 0; round < rounds; round++) {
+    for (let round = 0; round < Math.max(rounds, quick ? 1 : (s.rounds ?? 1)); round++) {
       // Alternate: every variant once per round, starting one further along each round.
       for (let k = 0; k < variants.length; k++) {
         const v = variants[(k + round) % variants.length];

@@ -101,6 +101,7 @@ export function scenarios(quick) {
   return [
     {
       name: 'fanout-1000',
+      rounds: 2,
       kind: 'fanout',
       title: 'Fan-out: 1,000 clients × 200 events of 100 B, as fast as possible',
       clients: 1000,
@@ -110,6 +111,7 @@ export function scenarios(quick) {
     },
     {
       name: 'fanout-5000',
+      rounds: 2,
       kind: 'fanout',
       title: 'Fan-out: 5,000 clients × 200 events of 100 B, as fast as possible',
       clients: 5000,
