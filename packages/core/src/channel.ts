@@ -8,7 +8,7 @@ import { EMITTER_DEFAULTS, type SseEmitter } from './emitter.js';
 import { SseInvalidOptionError, SseSerializeError, SseSlowClientError } from './errors.js';
 import { type PreparedEvent, prepareEvent, type Serializer, type SseEvent, serializeData, toEvent } from './frame.js';
 import { History } from './history.js';
-import { kCounters, kDeliver, kDrained, kGap, kOnFinish, kOnOpen } from './symbols.js';
+import { kCounters, kDeliver, kDrained, kGap, kOffFinish, kOnFinish, kOnOpen } from './symbols.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: a channel holds emitters of any event map
 type AnyEmitter = SseEmitter<any>;
@@ -133,7 +133,7 @@ export class Channel {
     // Made only for an emitter still pending: an open stream holds no closure it will never run.
     let start: (() => void) | undefined;
     const unsubscribe = (): void => {
-      em[kOnFinish].delete(unsubscribe);
+      em[kOffFinish](unsubscribe);
       if (start !== undefined) em[kOnOpen].delete(start);
       if (this.#subscribers.get(em) !== sub) return;
       this.#subscribers.delete(em);
@@ -147,7 +147,7 @@ export class Channel {
       heldBytes: 0,
       replayed: undefined,
     };
-    em[kOnFinish].add(unsubscribe);
+    em[kOnFinish](unsubscribe);
     if (em.state === 'pending') {
       this.#hold(sub);
       start = () => this.#start(sub, replay);

@@ -22,7 +22,19 @@ import {
 import { startKeepAlive, stopKeepAlive } from './keepalive.js';
 import { type LastEventIdRejection, readLastEventId, wantsJson } from './request.js';
 import { ResponseSink, type SseRequest, type SseResponse } from './sink.js';
-import { type DeliveryCounters, kCounters, kDeliver, kDrained, kGap, kOnFinish, kOnOpen } from './symbols.js';
+import {
+  type DeliveryCounters,
+  kCounters,
+  kDeliver,
+  kDrained,
+  kGap,
+  kOffFinish,
+  kOnFinish,
+  kOnOpen,
+  kPing,
+  kSinkClose,
+  kSinkDrain,
+} from './symbols.js';
 
 /**
  * How the response carries events:
@@ -95,6 +107,12 @@ export type EventData<Events extends EventMap, N extends string> = N extends key
 
 type Ending = 'complete' | 'error' | 'disconnect' | 'slow';
 type Waiter = { resolve(): void; reject(err: Error): void };
+/**
+ * A `kOnFinish` callback: gets the emitter, so one shared function can serve every stream, and whether it ended
+ * with an error (`completeWithError`, slow client) and which, as `onError` listeners get it.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: the callback serves emitters of any event map
+type FinishCallback = (em: SseEmitter<any>, failed: boolean, err: unknown) => void;
 
 const PING = Buffer.from(':\n\n');
 /** Brands emitters so they are recognised across duplicate copies of the package. */
@@ -142,10 +160,6 @@ export class SseEmitter<Events extends EventMap = EventMap> {
   #gap = false;
   /** Why the emitter was closed, when it was closed as slow: later sends reject with it. */
   #closeError: Error | undefined;
-  readonly #ping = (): void => {
-    // Keep-alive tick (shared timer): a bare `:` unless the client is behind anyway.
-    if (this.#state === 'open' && this.#sink!.writableLength === 0) this.#sink!.write(PING);
-  };
 
   // Lists and sets an idle stream may never need are made on first use, and a listener list starts as `[cb]`
   // (a first push would reserve 17 slots): 5,000 open streams hold 5,000 × less.
@@ -154,8 +168,8 @@ export class SseEmitter<Events extends EventMap = EventMap> {
   #errorListeners: Array<(err: unknown) => void> | undefined;
   #onOpen: Set<() => void> | undefined;
 
-  /** @internal Callbacks run once on completion (channel unsubscription). */
-  readonly [kOnFinish] = new Set<() => void>();
+  /** `kOnFinish` callbacks: none, one (the usual case: no Set for it), or several in the order added. */
+  #onFinish: FinishCallback | FinishCallback[] | undefined;
   /** @internal Callbacks run once when the emitter opens (replay for a channel that subscribed it while pending). */
   get [kOnOpen](): Set<() => void> {
     this.#onOpen ??= new Set();
@@ -163,6 +177,25 @@ export class SseEmitter<Events extends EventMap = EventMap> {
   }
   /** @internal Registry counters, when a registry tracks this emitter. */
   [kCounters]: DeliveryCounters | undefined;
+
+  /** @internal Runs `cb(this)` once on completion (channel unsubscription, untracking); a callback held already is not added again. */
+  [kOnFinish](cb: FinishCallback): void {
+    const held = this.#onFinish;
+    if (held === undefined) this.#onFinish = cb;
+    else if (typeof held === 'function') {
+      if (held !== cb) this.#onFinish = [held, cb];
+    } else if (!held.includes(cb)) held.push(cb);
+  }
+
+  /** @internal Removes a callback added with `kOnFinish`. */
+  [kOffFinish](cb: FinishCallback): void {
+    const held = this.#onFinish;
+    if (held === cb) this.#onFinish = undefined;
+    else if (typeof held === 'object') {
+      const at = held.indexOf(cb);
+      if (at !== -1) held.splice(at, 1);
+    }
+  }
 
   constructor(options: SseEmitterOptions = {}) {
     this.#timeout = checkMs('timeout', options.timeout ?? EMITTER_DEFAULTS.timeout);
@@ -206,18 +239,7 @@ export class SseEmitter<Events extends EventMap = EventMap> {
     if (reading.rejected !== undefined) this.#onInvalidLastEventId?.(reading.rejected);
     this.#lastEventId = reading.lastEventId;
     this.#mode ??= wantsJson(req) ? 'short-poll' : 'stream';
-    this.#sink = new ResponseSink(
-      req,
-      res,
-      {
-        drain: () => this.#onDrain(),
-        close: () => {
-          clearTimeout(this.#lingerTimer);
-          this.#finish('disconnect');
-        },
-      },
-      options.headers,
-    );
+    this.#sink = new ResponseSink(req, res, this, options.headers);
     if (this.#mode !== 'short-poll') this.#sink.openStream();
     if (this.#state === 'completed' && !this.#completeOnOpen) {
       this.#sink.end(); // completed with an error before it was attached: end the response empty
@@ -276,7 +298,7 @@ export class SseEmitter<Events extends EventMap = EventMap> {
       this.#state = 'completed';
       this.#early = undefined;
       this.#emitError(err);
-      this.#runCompletion();
+      this.#runCompletion(true, err);
       return;
     }
     this.#finish('error', err);
@@ -321,6 +343,22 @@ export class SseEmitter<Events extends EventMap = EventMap> {
     return new Promise<void>((resolve) => waiters.push({ resolve, reject: () => resolve() }));
   }
 
+  /** @internal Keep-alive tick (shared timer): a bare `:` unless the client is behind anyway. */
+  [kPing](): void {
+    if (this.#state === 'open' && this.#sink!.writableLength === 0) this.#sink!.write(PING);
+  }
+
+  /** @internal The response drained (see `SinkEvents`). */
+  [kSinkDrain](): void {
+    this.#onDrain();
+  }
+
+  /** @internal The response closed: the client left, or the end was flushed (see `SinkEvents`). */
+  [kSinkClose](): void {
+    clearTimeout(this.#lingerTimer);
+    this.#finish('disconnect');
+  }
+
   /** @internal The client's Last-Event-ID is not in the channel's log (see `kGap`). */
   [kGap](): void {
     this.#gap = true;
@@ -336,7 +374,7 @@ export class SseEmitter<Events extends EventMap = EventMap> {
       this.#timeoutTimer = setTimeout(() => this.#onTimeout(), timeout);
       this.#timeoutTimer.unref();
     }
-    if (this.#keepAlive !== false && this.#mode === 'stream') startKeepAlive(this.#ping, this.#keepAlive);
+    if (this.#keepAlive !== false && this.#mode === 'stream') startKeepAlive(this, this.#keepAlive);
     const early = this.#early ?? NONE;
     this.#early = undefined;
     this.#earlyBytes = 0;
@@ -451,7 +489,7 @@ export class SseEmitter<Events extends EventMap = EventMap> {
     this.#completeOnOpen = false;
     clearTimeout(this.#timeoutTimer);
     clearTimeout(this.#sendTimer);
-    if (this.#keepAlive !== false) stopKeepAlive(this.#ping, this.#keepAlive);
+    if (this.#keepAlive !== false) stopKeepAlive(this, this.#keepAlive);
     const sink = this.#sink!;
     if (ending === 'slow') sink.destroy();
     else if (ending !== 'disconnect') this.#endResponse(sink);
@@ -463,8 +501,9 @@ export class SseEmitter<Events extends EventMap = EventMap> {
       if (ending === 'complete') w.resolve();
       else w.reject(ending === 'slow' ? (err as Error) : new SseClosedError());
     }
-    if (ending === 'error' || ending === 'slow') this.#emitError(err);
-    this.#runCompletion();
+    const failed = ending === 'error' || ending === 'slow';
+    if (failed) this.#emitError(err);
+    this.#runCompletion(failed, err);
   }
 
   #endResponse(sink: ResponseSink): void {
@@ -488,9 +527,11 @@ export class SseEmitter<Events extends EventMap = EventMap> {
     for (const cb of this.#errorListeners ?? NONE) this.#call(() => cb(err));
   }
 
-  #runCompletion(): void {
-    for (const cb of this[kOnFinish]) this.#call(cb);
-    this[kOnFinish].clear();
+  #runCompletion(failed: boolean, err: unknown): void {
+    const onFinish = this.#onFinish;
+    this.#onFinish = undefined;
+    if (typeof onFinish === 'function') this.#call(() => onFinish(this, failed, err));
+    else for (const cb of onFinish ?? NONE) this.#call(() => cb(this, failed, err));
     for (const cb of this.#completionListeners ?? NONE) this.#call(cb);
     this.#completionListeners = undefined;
     this.#timeoutListeners = undefined;

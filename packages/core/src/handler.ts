@@ -28,10 +28,18 @@ import {
 import { type ChannelRegistry, checkChannelName } from './registry.js';
 import type { SseRequest, SseResponse } from './sink.js';
 import { isEmitter, isSseSource, type SseIterable, startSource } from './source.js';
+import { kOnFinish } from './symbols.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: a host holds emitters of any event map
 type AnyEmitter = SseEmitter<any>;
 type EventMap = Record<string, unknown>;
+
+/** What an open stream's completion needs: its response (to forget it) and where its error is reported. */
+interface OpenStream {
+  readonly res: SseResponse;
+  readonly req: SseRequest;
+  readonly logError: (err: unknown) => void;
+}
 
 /**
  * Options of an adapter (`sse()` for Express, `ssePlugin` for Fastify): the emitter options are the defaults of
@@ -100,6 +108,19 @@ export class SseHost {
   readonly #authorize: SseAuthorize | undefined;
   /** Open streams by response: one stream per response. */
   readonly #streams = new Map<SseResponse, AnyEmitter>();
+  /** The same streams by emitter, for {@link SseHost.#onStreamFinish}. */
+  readonly #open = new Map<AnyEmitter, OpenStream>();
+  /**
+   * One `kOnFinish` callback for every stream (it gets the emitter): forgets the stream and reports its error.
+   * Two closures per stream (completion, error) cost more than the entry in `#open`.
+   */
+  readonly #onStreamFinish = (em: AnyEmitter, failed: boolean, err: unknown): void => {
+    const stream = this.#open.get(em);
+    if (stream === undefined) return;
+    this.#open.delete(em);
+    this.#streams.delete(stream.res);
+    if (failed) this.#reportError(stream.req, stream.logError, err);
+  };
   #closed = false;
 
   /** Throws `SSE_ERR_INVALID_OPTION` at once (not on the first request) when an emitter option cannot work. */
@@ -161,11 +182,10 @@ export class SseHost {
     em.attach(req, res, { headers: keptHeaders(exchange.beforeStream?.()) });
     if (em.state === 'completed') return em;
     this.#streams.set(res, em);
-    em.onCompletion(() => this.#streams.delete(res));
     // Keep only the logger: holding the exchange would keep the framework's request and reply objects alive
     // for as long as the stream is open (about 1 KiB per Fastify stream).
-    const logError = exchange.logError;
-    em.onError((err) => this.#reportError(req, logError, err));
+    this.#open.set(em, { res, req, logError: exchange.logError });
+    em[kOnFinish](this.#onStreamFinish);
     this.#registry?.track(em);
     // After shutdown, and for HEAD requests (which carry no body), the stream ends right after its headers.
     if (this.#closed || req.method === 'HEAD') em.complete();

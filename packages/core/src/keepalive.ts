@@ -2,19 +2,22 @@
  * Keep-alive pings on shared timers: one unref'd interval per distinct period, however many streams use it,
  * so 5,000 idle clients cost one timer, not 5,000.
  */
+import { kPing } from './symbols.js';
 
-/** A ping callback; the same function must be passed to stop it. */
-export type Ping = () => void;
+/** What a shared timer pings: an object with a `[kPing]()` method (an emitter), so no stream holds a closure. */
+export interface KeepAliveMember {
+  [kPing](): void;
+}
 
-const groups = new Map<number, { timer: NodeJS.Timeout; members: Set<Ping> }>();
+const groups = new Map<number, { timer: NodeJS.Timeout; members: Set<KeepAliveMember> }>();
 
 /** Pings `member` every `periodMs` until {@link stopKeepAlive}. */
-export function startKeepAlive(member: Ping, periodMs: number): void {
+export function startKeepAlive(member: KeepAliveMember, periodMs: number): void {
   let group = groups.get(periodMs);
   if (group === undefined) {
-    const members = new Set<Ping>();
+    const members = new Set<KeepAliveMember>();
     const timer = setInterval(() => {
-      for (const ping of members) ping();
+      for (const m of members) m[kPing]();
     }, periodMs);
     timer.unref();
     group = { timer, members };
@@ -24,7 +27,7 @@ export function startKeepAlive(member: Ping, periodMs: number): void {
 }
 
 /** Stops pinging `member`; the shared timer is cleared when its last member leaves. */
-export function stopKeepAlive(member: Ping, periodMs: number): void {
+export function stopKeepAlive(member: KeepAliveMember, periodMs: number): void {
   const group = groups.get(periodMs);
   if (group === undefined) return;
   group.members.delete(member);

@@ -68,6 +68,10 @@ export class ChannelRegistry {
   readonly #limit: ConnectionLimit;
   #closed = false;
   #closing: Promise<void> | undefined;
+  /** One function untracks every stream (a `kOnFinish` callback gets its emitter): no closure per stream. */
+  readonly #untrack = (em: AnyEmitter): void => {
+    this.#open.delete(em);
+  };
 
   /** Throws `SSE_ERR_INVALID_OPTION` for a `history` that is not a non-negative integer, or a bad connection limit. */
   constructor(options: ChannelRegistryOptions = {}) {
@@ -125,7 +129,7 @@ export class ChannelRegistry {
     if (this.#open.has(em) || em.state === 'completed') return;
     this.#open.add(em);
     em[kCounters] = this.#counters;
-    em[kOnFinish].add(() => this.#open.delete(em));
+    em[kOnFinish](this.#untrack);
   }
 
   /**
