@@ -184,7 +184,7 @@ export class SseEmitter<Events extends EventMap = EventMap> {
     if (held === undefined) this.#onFinish = cb;
     else if (typeof held === 'function') {
       if (held !== cb) this.#onFinish = [held, cb];
-    } else if (!held.includes(cb)) held.push(cb);
+    } else if (!held.includes(cb)) this.#onFinish = held.concat(cb); // exact size: a push would reserve 17 more slots
   }
 
   /** @internal Removes a callback added with `kOnFinish`. */
