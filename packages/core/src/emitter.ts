@@ -132,13 +132,7 @@ const NONE: readonly never[] = [];
 export class SseEmitter<Events extends EventMap = EventMap> {
   /** Brand that recognises emitters across duplicate copies of the package (see `isEmitter`). */
   readonly [EMITTER] = true;
-  readonly #timeout: number;
-  readonly #keepAlive: number | false;
-  readonly #retry: number | undefined;
-  readonly #serialize: Serializer | undefined;
-  readonly #maxBufferedBytes: number;
-  readonly #sendTimeout: number;
-  readonly #onInvalidLastEventId: ((reason: LastEventIdRejection) => void) | undefined;
+  readonly #settings: Settings;
   #mode: SseMode | undefined;
 
   #state: SseEmitterState = 'pending';
@@ -198,16 +192,8 @@ export class SseEmitter<Events extends EventMap = EventMap> {
   }
 
   constructor(options: SseEmitterOptions = {}) {
-    this.#timeout = checkMs('timeout', options.timeout ?? EMITTER_DEFAULTS.timeout);
-    const keepAlive = options.keepAlive ?? EMITTER_DEFAULTS.keepAlive;
-    this.#keepAlive = keepAlive === false ? false : checkMs('keepAlive', keepAlive);
-    if (this.#keepAlive === 0) this.#keepAlive = false;
-    this.#retry = options.retry === undefined ? undefined : checkMs('retry', options.retry);
-    this.#serialize = options.serialize;
-    this.#maxBufferedBytes = checkMs('maxBufferedBytes', options.maxBufferedBytes ?? EMITTER_DEFAULTS.maxBufferedBytes);
-    this.#sendTimeout = checkMs('sendTimeout', options.sendTimeout ?? EMITTER_DEFAULTS.sendTimeout);
+    this.#settings = settingsOf(options);
     this.#mode = options.mode;
-    this.#onInvalidLastEventId = options.onInvalidLastEventId;
     if (this.#mode !== undefined && !['stream', 'long-poll', 'short-poll'].includes(this.#mode)) {
       throw new SseInvalidOptionError(`mode must be 'stream', 'long-poll' or 'short-poll', got ${String(this.#mode)}.`);
     }
@@ -236,7 +222,7 @@ export class SseEmitter<Events extends EventMap = EventMap> {
   attach(req: SseRequest, res: SseResponse, options: AttachOptions = {}): this {
     if (this.#sink !== undefined) throw new SseAlreadyAttachedError();
     const reading = readLastEventId(req);
-    if (reading.rejected !== undefined) this.#onInvalidLastEventId?.(reading.rejected);
+    if (reading.rejected !== undefined) this.#settings.onInvalidLastEventId?.(reading.rejected);
     this.#lastEventId = reading.lastEventId;
     this.#mode ??= wantsJson(req) ? 'short-poll' : 'stream';
     this.#sink = new ResponseSink(req, res, this, options.headers);
@@ -263,7 +249,7 @@ export class SseEmitter<Events extends EventMap = EventMap> {
     if (this.#state === 'completed') return handled(Promise.reject(this.#closeError ?? new SseClosedError()));
     let prepared: PreparedEvent;
     try {
-      prepared = prepareEvent(toEvent(value), this.#serialize);
+      prepared = prepareEvent(toEvent(value), this.#settings.serialize);
     } catch (err) {
       if (err instanceof SseSerializeError) return handled(Promise.reject(err));
       throw err; // invalid fields are programmer errors: thrown synchronously, nothing written
@@ -367,14 +353,14 @@ export class SseEmitter<Events extends EventMap = EventMap> {
   /** Sends the retry line, flushes early frames, starts the timers. */
   #open(): void {
     const polling = this.#mode !== 'stream';
-    const retry = this.#retry ?? (this.#mode === 'long-poll' ? 0 : undefined);
+    const retry = this.#settings.retry ?? (this.#mode === 'long-poll' ? 0 : undefined);
     if (retry !== undefined && this.#mode !== 'short-poll') this.#sink!.write(Buffer.from(`retry: ${retry}\n\n`));
-    const timeout = this.#timeout || (polling ? EMITTER_DEFAULTS.pollTimeout : 0);
+    const timeout = this.#settings.timeout || (polling ? EMITTER_DEFAULTS.pollTimeout : 0);
     if (timeout > 0) {
       this.#timeoutTimer = setTimeout(() => this.#onTimeout(), timeout);
       this.#timeoutTimer.unref();
     }
-    if (this.#keepAlive !== false && this.#mode === 'stream') startKeepAlive(this, this.#keepAlive);
+    if (this.#settings.keepAlive !== false && this.#mode === 'stream') startKeepAlive(this, this.#settings.keepAlive);
     const early = this.#early ?? NONE;
     this.#early = undefined;
     this.#earlyBytes = 0;
@@ -390,12 +376,12 @@ export class SseEmitter<Events extends EventMap = EventMap> {
   /** Queues before attach, writes after; the promise follows the write. */
   #push(prepared: PreparedEvent, counted: boolean): Promise<void> {
     if (this.#state === 'pending') {
-      if (this.#earlyBytes + prepared.frame.length > this.#maxBufferedBytes) {
+      if (this.#earlyBytes + prepared.frame.length > this.#settings.maxBufferedBytes) {
         return handled(
           Promise.reject(
             new SseSlowClientError(
               `The emitter is not attached to a response yet and already queues ${this.#earlyBytes} bytes ` +
-                `(maxBufferedBytes ${this.#maxBufferedBytes}); attach it before sending more.`,
+                `(maxBufferedBytes ${this.#settings.maxBufferedBytes}); attach it before sending more.`,
             ),
           ),
         );
@@ -427,9 +413,9 @@ export class SseEmitter<Events extends EventMap = EventMap> {
     }
     const sink = this.#sink!;
     const size = prepared.frame.length;
-    if (sink.writableLength + size > this.#maxBufferedBytes) {
+    if (sink.writableLength + size > this.#settings.maxBufferedBytes) {
       this.#closeSlow(
-        `The client fell ${sink.writableLength} bytes behind (maxBufferedBytes ${this.#maxBufferedBytes}); it was disconnected and can resume with Last-Event-ID.`,
+        `The client fell ${sink.writableLength} bytes behind (maxBufferedBytes ${this.#settings.maxBufferedBytes}); it was disconnected and can resume with Last-Event-ID.`,
       );
       return false;
     }
@@ -443,9 +429,9 @@ export class SseEmitter<Events extends EventMap = EventMap> {
       this.#sendTimer = setTimeout(
         () =>
           this.#closeSlow(
-            `A write stayed undrained for ${this.#sendTimeout} ms (sendTimeout); the client was disconnected.`,
+            `A write stayed undrained for ${this.#settings.sendTimeout} ms (sendTimeout); the client was disconnected.`,
           ),
-        this.#sendTimeout,
+        this.#settings.sendTimeout,
       );
       this.#sendTimer.unref();
     }
@@ -489,7 +475,7 @@ export class SseEmitter<Events extends EventMap = EventMap> {
     this.#completeOnOpen = false;
     clearTimeout(this.#timeoutTimer);
     clearTimeout(this.#sendTimer);
-    if (this.#keepAlive !== false) stopKeepAlive(this, this.#keepAlive);
+    if (this.#settings.keepAlive !== false) stopKeepAlive(this, this.#settings.keepAlive);
     const sink = this.#sink!;
     if (ending === 'slow') sink.destroy();
     else if (ending !== 'disconnect') this.#endResponse(sink);
@@ -518,7 +504,7 @@ export class SseEmitter<Events extends EventMap = EventMap> {
     sink.end();
     // A client that stops reading would hold the response open forever: drop it after sendTimeout.
     if (sink.writableLength > 0) {
-      this.#lingerTimer = setTimeout(() => sink.destroy(), this.#sendTimeout);
+      this.#lingerTimer = setTimeout(() => sink.destroy(), this.#settings.sendTimeout);
       this.#lingerTimer.unref();
     }
   }
@@ -545,6 +531,42 @@ export class SseEmitter<Events extends EventMap = EventMap> {
       process.emitWarning(err instanceof Error ? err : new Error(String(err)), { code: 'SSE_LISTENER_THREW' });
     }
   }
+}
+
+/** An emitter's checked options; emitters made with equal options share one object. */
+interface Settings {
+  readonly timeout: number;
+  readonly keepAlive: number | false;
+  readonly retry: number | undefined;
+  readonly serialize: Serializer | undefined;
+  readonly maxBufferedBytes: number;
+  readonly sendTimeout: number;
+  readonly onInvalidLastEventId: ((reason: LastEventIdRejection) => void) | undefined;
+}
+
+/** The settings made last: emitters made one after another with the same options (an adapter's) share them. */
+let lastSettings: Settings | undefined;
+
+/** Checks `options` (throws `SSE_ERR_INVALID_OPTION`) and returns their settings, the last ones when equal. */
+function settingsOf(options: SseEmitterOptions): Settings {
+  const timeout = checkMs('timeout', options.timeout ?? EMITTER_DEFAULTS.timeout);
+  const keepAliveOption = options.keepAlive ?? EMITTER_DEFAULTS.keepAlive;
+  const keepAliveMs = keepAliveOption === false ? 0 : checkMs('keepAlive', keepAliveOption);
+  const settings: Settings = {
+    timeout,
+    keepAlive: keepAliveMs === 0 ? false : keepAliveMs,
+    retry: options.retry === undefined ? undefined : checkMs('retry', options.retry),
+    serialize: options.serialize,
+    maxBufferedBytes: checkMs('maxBufferedBytes', options.maxBufferedBytes ?? EMITTER_DEFAULTS.maxBufferedBytes),
+    sendTimeout: checkMs('sendTimeout', options.sendTimeout ?? EMITTER_DEFAULTS.sendTimeout),
+    onInvalidLastEventId: options.onInvalidLastEventId,
+  };
+  const last = lastSettings;
+  if (last !== undefined && (Object.keys(settings) as (keyof Settings)[]).every((key) => last[key] === settings[key])) {
+    return last;
+  }
+  lastSettings = settings;
+  return settings;
 }
 
 function handled(promise: Promise<void>): Promise<void> {

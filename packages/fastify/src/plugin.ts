@@ -46,9 +46,17 @@ type AnyHandler = (this: FastifyInstance, request: FastifyRequest, reply: Fastif
  * then the reply is hijacked so Fastify leaves the raw response to the stream (hooks that ran before, like auth,
  * could still answer normally; the request is still logged when the response finishes).
  */
+/** The last logger {@link logTo} was given and its function: without per-request loggers, every stream shares one. */
+let lastLog: FastifyBaseLogger | undefined;
+let lastLogError: ((err: unknown) => void) | undefined;
+
 /** Made outside `exchangeOf`, so an open stream keeps its logger and not, through a shared closure scope, the reply. */
 function logTo(log: FastifyBaseLogger): (err: unknown) => void {
-  return (err) => log.error({ err }, 'event stream ended with an error');
+  if (log !== lastLog || lastLogError === undefined) {
+    lastLog = log;
+    lastLogError = (err) => log.error({ err }, 'event stream ended with an error');
+  }
+  return lastLogError;
 }
 
 function exchangeOf(reply: FastifyReply, authorize?: FastifySseAuthorize): SseExchange {
