@@ -35,7 +35,7 @@ type AnyEmitter = SseEmitter<any>;
 type EventMap = Record<string, unknown>;
 
 /** What an open stream's completion needs: its response (to forget it) and where its error is reported. */
-interface OpenStream {
+interface StreamRecord {
   readonly res: SseResponse;
   readonly req: SseRequest;
   readonly logError: (err: unknown) => void;
@@ -61,6 +61,18 @@ export interface SseHostOptions extends SseEmitterOptions, ConnectionLimitOption
    */
   authorize?: SseAuthorize;
 }
+
+/** The signature adapters give `res.sse()` / `reply.sse()`: a stream for this response, with per-call options. */
+export type OpenStream = <Events extends EventMap = EventMap>(options?: SseEmitterOptions) => SseEmitter<Events>;
+
+/**
+ * The signature adapters give `res.sseChannel()` / `reply.sseChannel()`: this request subscribed to channel `name`
+ * once admitted; `undefined` when it was refused (the refusal was answered).
+ */
+export type OpenChannelStream = <Events extends EventMap = EventMap>(
+  name: string,
+  options?: SseEmitterOptions,
+) => Promise<SseEmitter<Events> | undefined>;
 
 /** One request/response as an adapter hands it to the host. */
 export interface SseExchange {
@@ -109,7 +121,7 @@ export class SseHost {
   /** Open streams by response: one stream per response. */
   readonly #streams = new Map<SseResponse, AnyEmitter>();
   /** The same streams by emitter, for {@link SseHost.#onStreamFinish}. */
-  readonly #open = new Map<AnyEmitter, OpenStream>();
+  readonly #open = new Map<AnyEmitter, StreamRecord>();
   /**
    * One `kOnFinish` callback for every stream (it gets the emitter): forgets the stream and reports its error.
    * Two closures per stream (completion, error) cost more than the entry in `#open`.

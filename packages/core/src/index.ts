@@ -48,7 +48,7 @@ export {
   type SseEvent,
   SseEventBuilder,
 } from './frame.js';
-export { type SseExchange, SseHost, type SseHostOptions } from './handler.js';
+export { type OpenChannelStream, type OpenStream, type SseExchange, SseHost, type SseHostOptions } from './handler.js';
 export { keepAliveTimerCount } from './keepalive.js';
 export {
   ChannelRegistry,

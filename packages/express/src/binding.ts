@@ -3,9 +3,9 @@
  * `res.sse()` / `req.lastEventId` additions. Shared by the `sse()` middleware and `sseHandler()`.
  */
 import {
+  type OpenChannelStream,
+  type OpenStream,
   readLastEventId,
-  type SseEmitter,
-  type SseEmitterOptions,
   type SseExchange,
   type SseHost,
 } from '@tidings/core';
@@ -23,9 +23,7 @@ declare global {
        * override the `sse()` middleware's defaults. Added by the `sse()` middleware (and inside `sseHandler()`).
        * Throws `SSE_ERR_HEADERS_SENT` when the response has already begun.
        */
-      sse<Events extends Record<string, unknown> = Record<string, unknown>>(
-        options?: SseEmitterOptions,
-      ): SseEmitter<Events>;
+      sse: OpenStream;
       /**
        * Subscribes this request to the registry's channel `name` (with replay after its Last-Event-ID), once the
        * `sse()` option `authorize(req, name)` admits it. A refusal is answered as JSON before any byte of stream:
@@ -33,10 +31,7 @@ declare global {
        * `undefined`. Return it from the route so Express handles a rejection (what `authorize` threw, or
        * `SSE_ERR_INVALID_OPTION` when `sse()` has no `registry`).
        */
-      sseChannel<Events extends Record<string, unknown> = Record<string, unknown>>(
-        name: string,
-        options?: SseEmitterOptions,
-      ): Promise<SseEmitter<Events> | undefined>;
+      sseChannel: OpenChannelStream;
     }
   }
 }

@@ -2,7 +2,7 @@
  * Declaration merging: `reply.sse()`, `request.lastEventId`, the `{ sse: true }` route option and the
  * `fastify.sse()` route shorthand, typed wherever `@tidings/fastify` is imported.
  */
-import type { SseEmitter, SseEmitterOptions } from '@tidings/core';
+import type { OpenChannelStream, OpenStream } from '@tidings/core';
 import type {
   FastifyBaseLogger,
   FastifyTypeProvider,
@@ -21,9 +21,7 @@ declare module 'fastify' {
      * CORS) are kept, the reply is hijacked and the stream headers go out at once. `options` override the plugin's
      * defaults. Throws `SSE_ERR_HEADERS_SENT` when the response has already begun.
      */
-    sse<Events extends Record<string, unknown> = Record<string, unknown>>(
-      options?: SseEmitterOptions,
-    ): SseEmitter<Events>;
+    sse: OpenStream;
     /**
      * Subscribes this request to the registry's channel `name` (with replay after its Last-Event-ID), once the
      * plugin option `authorize(request.raw, name)` admits it. A refusal is sent as a normal JSON reply before any
@@ -31,10 +29,7 @@ declare module 'fastify' {
      * then resolves to `undefined`. Rejects with what `authorize` threw, or `SSE_ERR_INVALID_OPTION` when the
      * plugin has no `registry`: return or await it in the handler so Fastify's error handling answers.
      */
-    sseChannel<Events extends Record<string, unknown> = Record<string, unknown>>(
-      name: string,
-      options?: SseEmitterOptions,
-    ): Promise<SseEmitter<Events> | undefined>;
+    sseChannel: OpenChannelStream;
   }
 
   interface FastifyRequest {
