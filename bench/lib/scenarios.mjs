@@ -42,16 +42,7 @@ const RAW_AND_TIDINGS = [
 const FANOUT_5000 = [...RAW_AND_TIDINGS, 'better-sse'];
 const TIDINGS_VS_BETTER_SSE = ['raw-node', 'tidings-node', 'better-sse'];
 /** Variants with a way to wait for drain (better-sse and sse-channel have none). */
-const BACKPRESSURE = [
-  'raw-node',
-  'raw-express',
-  'raw-fastify',
-  'tidings-node',
-  'tidings-express',
-  'tidings-fastify',
-  'fastify-sse',
-  'fastify-sse-v2',
-];
+const BACKPRESSURE = [...RAW_AND_TIDINGS, 'fastify-sse', 'fastify-sse-v2'];
 const QUICK = ['raw-node', 'tidings-node', 'raw-express', 'tidings-express', 'better-sse'];
 
 /**

@@ -51,13 +51,23 @@ async function hardeningApp(options: SseHostOptions = {}, registry = new Channel
   };
 }
 
-test('maxConnections on the middleware: the stream past it gets 503 + Retry-After, the open ones keep going', async () => {
-  const app = await hardeningApp({ maxConnections: 3, retryAfter: 7 });
+/** Runs `scenario` against a fresh app, and closes the app whatever the scenario does. */
+async function withHardeningApp(
+  options: SseHostOptions,
+  scenario: (app: HardeningApp) => Promise<unknown>,
+): Promise<void> {
+  const app = await hardeningApp(options);
   try {
-    await capacityScenario(app.running.url, app.registry, app.routes, 3, '7');
+    await scenario(app);
   } finally {
     await app.close();
   }
+}
+
+test('maxConnections on the middleware: the stream past it gets 503 + Retry-After, the open ones keep going', async () => {
+  await withHardeningApp({ maxConnections: 3, retryAfter: 7 }, (app) =>
+    capacityScenario(app.running.url, app.registry, app.routes, 3, '7'),
+  );
 });
 
 test('maxConnections on the registry counts every stream it tracks, across middlewares', async () => {
@@ -77,21 +87,11 @@ test('maxConnections on the registry counts every stream it tracks, across middl
 });
 
 test('authorize(req, channel): 401/403 as JSON before any stream byte, admitted clients stream', async () => {
-  const app = await hardeningApp();
-  try {
-    await authorizeScenario(app.running.url, app.registry, app.routes);
-  } finally {
-    await app.close();
-  }
+  await withHardeningApp({}, (app) => authorizeScenario(app.running.url, app.registry, app.routes));
 });
 
 test('hostile input: each case a clear error or a safe ignore, and the server keeps serving', async () => {
-  const app = await hardeningApp();
-  try {
-    await hostileInputScenario(app.running.url, app.registry, app.routes);
-  } finally {
-    await app.close();
-  }
+  await withHardeningApp({}, (app) => hostileInputScenario(app.running.url, app.registry, app.routes));
 });
 
 test('shutdown under load: close() + server.close() with 2,000 streams and broadcasts in flight', async () => {

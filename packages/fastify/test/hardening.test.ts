@@ -38,13 +38,23 @@ async function hardeningApp(options: SsePluginOptions = {}, registry = new Chann
   return { app, url: await listen(app), registry, routes };
 }
 
-test('maxConnections on the plugin: the stream past it gets 503 + Retry-After, the open ones keep going', async () => {
-  const { app, url, registry, routes } = await hardeningApp({ maxConnections: 3, retryAfter: 7 });
+/** Runs `scenario` against a fresh app, and closes the app whatever the scenario does. */
+async function withHardeningApp(
+  options: SsePluginOptions,
+  scenario: (app: HardeningApp) => Promise<unknown>,
+): Promise<void> {
+  const running = await hardeningApp(options);
   try {
-    await capacityScenario(url, registry, routes, 3, '7');
+    await scenario(running);
   } finally {
-    await app.close();
+    await running.app.close();
   }
+}
+
+test('maxConnections on the plugin: the stream past it gets 503 + Retry-After, the open ones keep going', async () => {
+  await withHardeningApp({ maxConnections: 3, retryAfter: 7 }, ({ url, registry, routes }) =>
+    capacityScenario(url, registry, routes, 3, '7'),
+  );
 });
 
 test('maxConnections on the registry counts every stream it tracks, across apps', async () => {
@@ -63,21 +73,11 @@ test('maxConnections on the registry counts every stream it tracks, across apps'
 });
 
 test('authorize(request, channel): 401/403 as JSON replies before any stream byte, admitted clients stream', async () => {
-  const { app, url, registry, routes } = await hardeningApp();
-  try {
-    await authorizeScenario(url, registry, routes);
-  } finally {
-    await app.close();
-  }
+  await withHardeningApp({}, ({ url, registry, routes }) => authorizeScenario(url, registry, routes));
 });
 
 test('hostile input: each case a clear error or a safe ignore, and the server keeps serving', async () => {
-  const { app, url, registry, routes } = await hardeningApp();
-  try {
-    await hostileInputScenario(url, registry, routes);
-  } finally {
-    await app.close();
-  }
+  await withHardeningApp({}, ({ url, registry, routes }) => hostileInputScenario(url, registry, routes));
 });
 
 test('shutdown under load: app.close() with 2,000 streams and broadcasts in flight', async () => {
