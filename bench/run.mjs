@@ -1,6 +1,7 @@
-// `pnpm bench [--quick] [--rounds N] [--only scenario,...] [--variants a,b] [--profile]`: Tidings against its peers and the
-// raw baselines, each server variant in its own process and the load client in another, pinned to different
+// `pnpm bench [--quick] [--rounds N] [--only scenario,...] [--variants a,b] [--profile]`: Tidings against its peers
+// and the raw baselines, each server variant in its own process and the load client in another, pinned to different
 // cores. Writes a markdown table per scenario (bench/RESULTS.md for a full run) and JSON (bench/results/).
+// `pnpm bench --scenario client [--quick] [--rounds N]`: the client's figures instead (client-parse.mjs, client-size.mjs).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
@@ -19,6 +20,18 @@ const option = (name) => {
   const i = argv.indexOf(`--${name}`);
   return i === -1 ? undefined : argv[i + 1];
 };
+
+// `--scenario client`: the client-side figures (issue 15), which need no server process: parse throughput against
+// the peers, then browser bundle sizes. Other flags (`--quick`, `--rounds N`) go to the parse benchmark.
+if (option('scenario') === 'client') {
+  const rest = argv.filter((arg, i) => arg !== '--scenario' && argv[i - 1] !== '--scenario');
+  for (const script of [['client-parse.mjs', ...rest], ['client-size.mjs']]) {
+    const { status } = spawnSync(process.execPath, [join(here, script[0]), ...script.slice(1)], { stdio: 'inherit' });
+    if (status !== 0) process.exit(status ?? 1);
+  }
+  process.exit(0);
+}
+
 const quick = flag('quick');
 const rounds = Number(option('rounds') ?? 1);
 const only = option('only')?.split(',');
