@@ -32,6 +32,8 @@ const config: Config = {
     project('fastify', ['packages/fastify/test']),
     project('redis', ['packages/redis/test']),
     project('examples', ['examples/dashboard/test']),
+    // @tidings/client in real browsers (Chromium, Firefox ESR): a project of its own, so it can be run or left out alone.
+    project('client-browser', ['packages/client/test'], { testMatch: ['**/browser.*.test.ts'] }),
     // Imports the built packages (run `pnpm build` first; `pnpm test` does).
     project('dist', ['test'], { moduleNameMapper: {} }),
   ],
