@@ -3,7 +3,7 @@ import type { Config } from 'jest';
 
 // One project a package; workspace packages resolve to their sources, so tests need no build first.
 const moduleNameMapper = {
-  '^@tidings/(core|express|fastify|redis)$': path.join(__dirname, 'packages/$1/src/index.ts'),
+  '^@tidings/(core|express|fastify|redis|client|testkit)$': path.join(__dirname, 'packages/$1/src/index.ts'),
   '^(\\.{1,2}/.*)\\.js$': '$1',
 };
 
@@ -31,6 +31,7 @@ const config: Config = {
     project('express', ['packages/express/test']),
     project('fastify', ['packages/fastify/test']),
     project('redis', ['packages/redis/test']),
+    project('client', ['packages/client/test']),
     project('examples', ['examples/dashboard/test']),
     // @tidings/client in real browsers (Chromium, Firefox ESR): a project of its own, so it can be run or left out alone.
     project('client-browser', ['packages/client/test'], { testMatch: ['**/browser.*.test.ts'] }),
