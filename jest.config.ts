@@ -31,7 +31,7 @@ const config: Config = {
     project('express', ['packages/express/test']),
     project('fastify', ['packages/fastify/test']),
     project('redis', ['packages/redis/test']),
-    project('client', ['packages/client/test']),
+    project('client', ['packages/client/test'], { testPathIgnorePatterns: ['/browser\\.[^/]*\\.test\\.ts$'] }),
     project('examples', ['examples/dashboard/test']),
     // @tidings/client in real browsers (Chromium, Firefox ESR): a project of its own, so it can be run or left out alone.
     project('client-browser', ['packages/client/test'], { testMatch: ['**/browser.*.test.ts'] }),
