@@ -112,6 +112,18 @@ async function runEventsourceClient(chunks, t) {
 
 const clientBuild = new URL('../packages/client/dist/esm/index.js', import.meta.url);
 const tidings = existsSync(clientBuild) ? await import(clientBuild.href) : undefined;
+/** The client's parser module (internal): measured alone beside eventsource-parser alone. */
+const tidingsParser = tidings ? await import(new URL('parser.js', clientBuild).href) : undefined;
+
+/** @tidings/client's parser fed the raw chunks (it decodes UTF-8 itself). */
+async function runTidingsParser(chunks, t) {
+  const feed = tidingsParser.createParser(
+    (name, data, id) => t.add(name, data, id),
+    () => {},
+  );
+  for (const chunk of chunks) feed(chunk);
+  await t.done;
+}
 
 /**
  * @tidings/client through `connect()`: `parse` returns the string, so it does the same work as the others; the
@@ -134,6 +146,7 @@ const VARIANTS = [
     ? [
         { name: '@tidings/client', run: runTidings((data) => data), baseline: true },
         { name: '@tidings/client, default parse (JSON values)', run: runTidings(undefined) },
+        { name: '@tidings/client parser alone', run: runTidingsParser },
       ]
     : []),
   { name: 'eventsource 4 (EventSource)', run: runEventsource },

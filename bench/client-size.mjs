@@ -74,7 +74,7 @@ export function renderSizes(rows) {
       lines.push(`| ${row.name} | not measured: ${row.error.replaceAll('|', '\\|')} | | | | |`);
       continue;
     }
-    const ratio = ours ? `${(row.gzipBytes / ours).toFixed(2)}×` : '–';
+    const ratio = ours && row.gzipBytes > 0 ? `${(row.gzipBytes / ours).toFixed(2)}×` : '–';
     lines.push(
       `| ${row.name} | ${row.version} | ${row.dependencies} | ${kib(row.minBytes)} | ${kib(row.gzipBytes)} (${row.gzipBytes} B) | ${ratio} |`,
     );
