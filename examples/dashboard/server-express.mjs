@@ -6,7 +6,11 @@ import { closeOnSignals, createDemo, listenAddress, pageFiles, RETRY_MS } from '
 
 const demo = await createDemo('express');
 const app = express();
-const streams = sse({ registry: demo.registry });
+// `authorize` guards res.sseChannel(): the private feed's bearer token (see demo.authorize).
+const streams = sse({
+  registry: demo.registry,
+  authorize: (req, channel) => demo.authorize(req.headers.authorization, channel),
+});
 app.use(streams);
 app.use(express.json());
 
@@ -20,6 +24,9 @@ app.get('/events', (req, res) =>
   demo.connect(res.sse({ retry: RETRY_MS }), { tab: req.query.tab, socket: req.socket }),
 );
 
+// The private feed: a channel behind a bearer token, which only a fetch-based client such as @tidings/client can send.
+app.get('/channels/:name', (req, res) => res.sseChannel(req.params.name, { retry: RETRY_MS }));
+
 // Spring style: the handler returns an emitter; the stream ends when the job calls complete().
 app.get(
   '/job',
@@ -29,6 +36,7 @@ app.get(
 for (const [path, action] of [
   ['/chat', demo.postChat],
   ['/drop', demo.dropStream],
+  ['/login', demo.login],
 ]) {
   app.post(path, async (req, res) => {
     const { status, body } = await action(req.body);

@@ -5,7 +5,11 @@ import { closeOnSignals, createDemo, listenAddress, pageFiles, RETRY_MS } from '
 
 const demo = await createDemo('fastify');
 const app = Fastify({ logger: { level: 'warn' }, forceCloseConnections: true });
-await app.register(ssePlugin, { registry: demo.registry });
+// `authorize` guards reply.sseChannel(): the private feed's bearer token (see demo.authorize).
+await app.register(ssePlugin, {
+  registry: demo.registry,
+  authorize: (request, channel) => demo.authorize(request.headers.authorization, channel),
+});
 
 for (const [path, file] of Object.entries(pageFiles)) {
   app.get(path, (_req, reply) => reply.type(file.type).send(file.body));
@@ -17,12 +21,16 @@ app.sse('/events', (req, reply) =>
   demo.connect(reply.sse({ retry: RETRY_MS }), { tab: req.query.tab, socket: req.raw.socket }),
 );
 
+// The private feed: a channel behind a bearer token, which only a fetch-based client such as @tidings/client can send.
+app.get('/channels/:name', (req, reply) => reply.sseChannel(req.params.name, { retry: RETRY_MS }));
+
 // Spring style: the handler returns an emitter; the stream ends when the job calls complete().
 app.get('/job', { sse: true }, async () => demo.startJob());
 
 for (const [path, action] of [
   ['/chat', demo.postChat],
   ['/drop', demo.dropStream],
+  ['/login', demo.login],
 ]) {
   app.post(path, async (req, reply) => {
     const { status, body } = await action(req.body);

@@ -1,18 +1,28 @@
-// What both servers share: the registry, the job runner, chat, the "drop my connection" switch, stats and the
-// page's files. The server-*.mjs files only bind these to routes, the way an application would.
-import { readFileSync } from 'node:fs';
+// What both servers share: the registry, the job runner, chat, the "drop my connection" switch, sign-in for the
+// private feed, stats and the page's files. The server-*.mjs files only bind these to routes, the way an application would.
+import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { ChannelRegistry, event, SseEmitter } from '@tidings/core';
 import { Gauge, Registry as MetricsRegistry } from 'prom-client';
 
 const publicDir = new URL('./public/', import.meta.url);
+/** @tidings/client's browser ESM build, served as is: the private feed imports it through an import map. */
+const clientDir = new URL('./', import.meta.resolve('@tidings/client'));
+const HTML = 'text/html; charset=utf-8';
+const JS = 'text/javascript; charset=utf-8';
 
-/** The page: URL path → file body and content type, read once at startup. */
+/** The pages: URL path → file body and content type, read once at startup. */
 export const pageFiles = Object.fromEntries(
   [
-    ['/', 'index.html', 'text/html; charset=utf-8'],
-    ['/app.js', 'app.js', 'text/javascript; charset=utf-8'],
-    ['/style.css', 'style.css', 'text/css; charset=utf-8'],
-  ].map(([path, file, type]) => [path, { type, body: readFileSync(new URL(file, publicDir)) }]),
+    ['/', new URL('index.html', publicDir), HTML],
+    ['/app.js', new URL('app.js', publicDir), JS],
+    ['/style.css', new URL('style.css', publicDir), 'text/css; charset=utf-8'],
+    ['/private', new URL('private.html', publicDir), HTML],
+    ['/private.js', new URL('private.js', publicDir), JS],
+    ...readdirSync(clientDir)
+      .filter((file) => file.endsWith('.js'))
+      .map((file) => [`/vendor/tidings-client/${file}`, new URL(file, clientDir), JS]),
+  ].map(([path, file, type]) => [path, { type, body: readFileSync(file) }]),
 );
 
 /** Where to listen: PORT (default 3000; 0 picks a free port) on HOST (default 127.0.0.1). */
@@ -25,6 +35,8 @@ const JOB_STEP_PERCENT = 5;
 const STATS_EVERY_MS = 1000;
 const MAX_TEXT = 500;
 const MAX_NAME = 40;
+/** Signed-in names kept for the private feed; past this, the oldest sign-in is forgotten. */
+const MAX_SESSIONS = 1000;
 
 /** A server-side clock good enough to order "before this connection" against "after" (sub-millisecond). */
 const now = () => performance.timeOrigin + performance.now();
@@ -46,6 +58,8 @@ export async function createDemo(flavour) {
   const chat = registry.channel('chat');
   /** tab id → the socket of its stream, for the "drop my connection" button. */
   const tabSockets = new Map();
+  /** bearer token → name, from POST /login (a stand-in for a real sign-in; in memory, per server). */
+  const sessions = new Map();
   const node = { flavour, adapter: redisUrl ? 'redis' : 'in-memory', pid: process.pid };
 
   return {
@@ -103,6 +117,27 @@ export async function createDemo(flavour) {
       }
       const id = await chat.broadcast(event({ event: 'chat', data: { text, from, at: now() } }));
       return { status: 201, body: { id } };
+    },
+
+    /** Signs `{ name }` in for the private feed; returns `{ status, body }` with a bearer token. */
+    login(body) {
+      const name = typeof body?.name === 'string' ? body.name.trim().slice(0, MAX_NAME) : '';
+      if (name === '') return { status: 400, body: { error: 'Send JSON { name }: a non-empty name.' } };
+      const token = randomBytes(18).toString('base64url');
+      sessions.set(token, name);
+      if (sessions.size > MAX_SESSIONS) sessions.delete(sessions.keys().next().value);
+      return { status: 201, body: { token, name } };
+    },
+
+    /**
+     * The adapters' `authorize` for `/channels/:name` (the private feed): a bearer token from /login, else 401;
+     * with one, only the chat channel (403 for any other). `EventSource` cannot send this header: the page uses
+     * @tidings/client.
+     */
+    authorize(authorization, channel) {
+      const token = /^Bearer (\S+)$/.exec(authorization ?? '')?.[1];
+      if (token === undefined || !sessions.has(token)) return 401;
+      return channel === 'chat' ? true : 403;
     },
 
     /**

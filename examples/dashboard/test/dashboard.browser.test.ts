@@ -98,6 +98,41 @@ describe.each(['fastify', 'express'])('the %s dashboard in Chromium', (flavour) 
     await page.close();
   });
 
+  test('the private feed follows the chat channel with a bearer token through @tidings/client; a wrong token stops on 401', async () => {
+    // What EventSource would send: no Authorization header, refused before any stream.
+    const plain = await context.request.get(`${server!.url}/channels/chat`, {
+      headers: { accept: 'text/event-stream' },
+    });
+    expect(plain.status()).toBe(401);
+
+    const page = await context.newPage();
+    const feedRequests: Array<string | undefined> = [];
+    page.on('request', (request) => {
+      if (new URL(request.url()).pathname === '/channels/chat') feedRequests.push(request.headers().authorization);
+    });
+    await page.goto(`${server!.url}/private`);
+    await page.fill('#login-name', 'alice');
+    await page.click('#login');
+    await page.waitForSelector('#feed-state[data-state="open"]');
+    expect(await page.textContent('#user')).toBe('alice');
+    expect(feedRequests).toEqual([expect.stringMatching(/^Bearer \S+$/)]);
+
+    const text = `for the private feed (${flavour})`;
+    const id = await post(text);
+    await page.locator('#feed-list li', { hasText: text }).waitFor();
+    expect(await page.getAttribute('#feed-list li:last-child', 'data-id')).toBe(id);
+    expect(await page.textContent('#last-id')).toBe(id);
+
+    // A token the server never issued: 401, asked once more with fresh headers (headers is a function), then closed.
+    feedRequests.length = 0;
+    await page.click('#wrong-token');
+    await page.waitForSelector('#feed-state[data-state="closed"]');
+    expect(feedRequests).toEqual(['Bearer not-a-token', 'Bearer not-a-token']);
+    expect(await page.textContent('#feed-log')).toContain('SSE_CLIENT_ERR_HTTP (HTTP 401)');
+    await saveScreenshot(page, `private-feed-${flavour}`);
+    await page.close();
+  });
+
   test('a reload resumes from the last event id: messages sent meanwhile are replayed, none twice', async () => {
     const page = await openDashboard(context, server!.url);
     const last = await post('seen before the reload');
