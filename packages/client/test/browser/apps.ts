@@ -55,7 +55,7 @@ function pageFiles(clientBundle: string): Record<string, [string, string]> {
   const read = (file: string) => readFileSync(path.join(__dirname, file), 'utf8');
   return {
     '/': ['text/html; charset=utf-8', read('page.html')],
-    '/page.js': ['text/javascript; charset=utf-8', read('page.js')],
+    '/page.mjs': ['text/javascript; charset=utf-8', read('page.mjs')],
     '/client.js': ['text/javascript; charset=utf-8', clientBundle],
   };
 }
