@@ -7,7 +7,7 @@ import { event } from '@tidings/core';
 import { bundleClient, RETRY_MS, type StreamRequest, startExpress, startFastify, type TestServer, TOKEN } from './apps';
 import { type BrowserDriver, type BrowserPage, describeInBrowser, type LaunchedBrowser } from './drivers';
 
-/** What `window.streamRecord(key)` returns (see page.js). */
+/** What `window.streamRecord(key)` returns (see page.mjs). */
 interface StreamRecord {
   events: Array<{ data: unknown; id: string }>;
   opens: number;
