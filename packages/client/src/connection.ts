@@ -42,7 +42,9 @@ export async function attempt(plan: RequestPlan, ctx: AttemptContext): Promise<A
   let timer = setTimeout(checkStall, stallTimeout);
   let openedAt = 0;
   try {
-    const response = await ctx.fetch(plan.url, await plan.init(ctx.lastEventId, controller.signal));
+    const init = await plan.init(ctx.lastEventId, controller.signal);
+    result.sent = true;
+    const response = await ctx.fetch(plan.url, init);
     lastByte = Date.now();
     result.status = response.status;
     if (!response.ok || response.status === 204) {

@@ -17,6 +17,8 @@ export interface AttemptResult {
   fatal?: boolean;
   /** The stream is over by the server's word: a run's `end` event. */
   finished?: boolean;
+  /** The request went out (false when it failed before: `headers()` threw). */
+  sent?: boolean;
   /** The response was an event stream (200 and text/event-stream). */
   opened?: boolean;
   /** It delivered at least one byte (keep-alive comments count). */
@@ -74,7 +76,7 @@ export class ReconnectPolicy {
       return 0; // at once, with headers asked again
     }
     if (isFinal(status)) return { stop: error };
-    if (!resendable && !isUnprocessed(status)) {
+    if (!resendable && result.sent && !isUnprocessed(status)) {
       return {
         stop: new SseClientError(
           'SSE_CLIENT_ERR_NOT_RESENT',

@@ -23,15 +23,11 @@ export type ReadyState = 'connecting' | 'open' | 'closed';
 
 type Listener = (...args: never[]) => void;
 
-/** Runs a user callback; what it throws is rethrown on its own, so it neither stops the stream nor goes unseen. */
-function call<A extends unknown[]>(cb: (...args: A) => void, ...args: A): void {
-  try {
-    cb(...args);
-  } catch (err) {
-    queueMicrotask(() => {
-      throw err;
-    });
-  }
+/** Rethrows `err` on its own: a user callback's failure neither stops the stream nor goes unseen. */
+function rethrow(err: unknown): void {
+  queueMicrotask(() => {
+    throw err;
+  });
 }
 
 /** A live SSE connection that reconnects until closed; iterate it, or listen with `on()`. */
@@ -43,6 +39,7 @@ export class SseClientStream<Events extends EventMap = EventMap> implements Asyn
   readonly #queues = new Set<EventQueue<AnyEvent<Events>>>();
   #controller = new AbortController();
   #wake: (() => void) | undefined;
+  readonly #onAbort = (): void => this.close();
 
   /** Starts connecting at once (on the next microtask, so listeners added now see everything). */
   constructor(url: string | URL, options: ConnectOptions = {}) {
@@ -53,7 +50,7 @@ export class SseClientStream<Events extends EventMap = EventMap> implements Asyn
       this.#state = 'closed';
       return;
     }
-    signal?.addEventListener('abort', () => this.close(), { once: true });
+    signal?.addEventListener('abort', this.#onAbort, { once: true });
     const plan = new RequestPlan(url, options);
     queueMicrotask(() => this.#run(plan));
   }
@@ -120,8 +117,13 @@ export class SseClientStream<Events extends EventMap = EventMap> implements Asyn
   }
 
   #emit(key: string, ...args: unknown[]): void {
-    const set = this.#listeners.get(key);
-    if (set) for (const cb of [...set]) call(cb as (...a: unknown[]) => void, ...args);
+    for (const cb of [...(this.#listeners.get(key) ?? [])]) {
+      try {
+        (cb as (...a: unknown[]) => void)(...args);
+      } catch (err) {
+        rethrow(err);
+      }
+    }
   }
 
   /** The parser's dispatch: the id counts even when no event fires. */
@@ -133,9 +135,7 @@ export class SseClientStream<Events extends EventMap = EventMap> implements Asyn
     try {
       value = (this.#options.parse ?? parseData)(data, name);
     } catch (err) {
-      call(() => {
-        throw err;
-      });
+      rethrow(err);
       return;
     }
     const event = { event: name, data: value, id } as AnyEvent<Events>;
@@ -188,6 +188,7 @@ export class SseClientStream<Events extends EventMap = EventMap> implements Asyn
     this.#state = 'closed';
     this.#controller.abort();
     this.#wake?.();
+    this.#options.signal?.removeEventListener('abort', this.#onAbort);
     if (error) this.#emit('error', error);
     this.#emit('close', error);
     for (const queue of this.#queues) queue.end(error);

@@ -125,11 +125,13 @@ test('a request fetch cannot make (a GET with a body, a bad header) ends at once
   expect(server.requests).toHaveLength(0);
 });
 
-test('headers() that throws fails that attempt (SSE_CLIENT_ERR_HEADERS) and is asked again', async () => {
+test('headers() that throws fails that attempt (SSE_CLIENT_ERR_HEADERS) and is asked again; nothing went out, so even a POST is sent', async () => {
   server = await rawServer((_req, res) => res.writeHead(204).end());
   let calls = 0;
   const seen = await outcome(
     connect(server.url, {
+      method: 'POST',
+      body: 'p',
       retry: quick,
       headers: () => {
         if (++calls === 1) throw new Error('token service down');
@@ -139,5 +141,5 @@ test('headers() that throws fails that attempt (SSE_CLIENT_ERR_HEADERS) and is a
   );
   expect(seen.errors.map((e) => e.code)).toEqual(['SSE_CLIENT_ERR_HEADERS']);
   expect((seen.errors[0]!.cause as Error).message).toBe('token service down');
-  expect(server.requests.map((r) => r.headers.authorization)).toEqual(['Bearer fresh']);
+  expect(server.requests.map((r) => `${r.method} ${r.headers.authorization}`)).toEqual(['POST Bearer fresh']);
 });
