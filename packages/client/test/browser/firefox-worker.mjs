@@ -30,6 +30,12 @@ const commands = {
   },
 };
 
+// Jest went away without asking for `close` (a crash, a timeout): take Firefox down too, never leave it running.
+process.on('disconnect', async () => {
+  await browser?.close().catch(() => {});
+  process.exit(0);
+});
+
 process.on('message', async ({ id, command, args }) => {
   let reply;
   try {
