@@ -60,6 +60,12 @@ export function exchangeOf(req: Request, res: Response): SseExchange {
 
 /** Express has no logger: the console, at warn level for a slow client (normal operation under load). */
 function logError(err: unknown, level: StreamLogLevel): void {
-  if (level === 'warn') console.warn('[@tidings/express] an event stream was closed:', String(err));
+  if (level === 'warn') console.warn(`[@tidings/express] an event stream was closed: ${describe(err)}`);
   else console.error('[@tidings/express] an event stream ended with an error:', err);
+}
+
+/** `CODE: message` for a Tidings error (one line, no stack: it is not a bug), the text of anything else. */
+function describe(err: unknown): string {
+  const { code, message } = (err ?? {}) as { code?: unknown; message?: unknown };
+  return typeof code === 'string' ? `${code}: ${String(message)}` : String(err);
 }
