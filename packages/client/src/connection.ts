@@ -74,6 +74,7 @@ export async function attempt(plan: RequestPlan, ctx: AttemptContext): Promise<A
     const run = response.headers.has('tidings-run');
     const feed = createParser(
       (event, data, id) => {
+        if (result.finished) return; // nothing after a run's end counts, even in the same chunk
         ctx.dispatch(event, data, id);
         // A run's `end` event ends it: no further request (DESIGN.md, runs).
         if (run && event === 'end' && data !== undefined) {
@@ -98,14 +99,14 @@ export async function attempt(plan: RequestPlan, ctx: AttemptContext): Promise<A
       result.error = stalled
         ? new SseClientError(
             'SSE_CLIENT_ERR_STALLED',
-            `No byte from ${plan.url} for ${stallTimeout} ms: reconnecting. Have the server send keep-alive comments more often than stallTimeout.`,
+            `No byte from ${plan.url} for ${stallTimeout} ms, so the connection was dropped: have the server send keep-alive comments more often than stallTimeout, or raise it.`,
             result.status,
           )
         : err instanceof SseClientError
           ? err
           : new SseClientError(
               'SSE_CLIENT_ERR_NETWORK',
-              `Request to ${plan.url} failed: ${err}. Retrying.`,
+              `Request to ${plan.url} failed: ${err} (see cause). Check that the server is up and reachable.`,
               result.status,
               err,
             );

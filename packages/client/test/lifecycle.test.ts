@@ -180,7 +180,8 @@ describe('a run: Tidings-Run on the response', () => {
   const run = 'id: 1\ndata: a\n\nid: 2\nevent: end\ndata: {"state":"ended"}\n\n';
 
   test('its `end` event closes the stream with no further request, even while the response stays open', async () => {
-    server = await rawServer((_req, res) => stream(res, run, true, { 'tidings-run': 'r1' }));
+    // What follows the end in the same chunk is not delivered.
+    server = await rawServer((_req, res) => stream(res, `${run}id: 3\ndata: after\n\n`, true, { 'tidings-run': 'r1' }));
     const s = connect(server.url, { retry: quick });
     const seen = await outcome(s, ['message', 'end']);
     expect(seen.events).toEqual([
