@@ -21,6 +21,9 @@ export interface AttemptContext {
   retry(ms: number): void;
 }
 
+/** The longest delay setTimeout takes as given (2^31 - 1 ms, about 24.8 days). */
+export const MAX_TIMER = 2 ** 31 - 1;
+
 const isEventStream = (response: Response): boolean =>
   (response.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase() === 'text/event-stream';
 
@@ -39,7 +42,8 @@ export async function attempt(plan: RequestPlan, ctx: AttemptContext): Promise<A
       controller.abort();
     }
   };
-  let timer = setTimeout(checkStall, stallTimeout);
+  // 0 or Infinity turns stall detection off (a timer past 2^31 - 1 ms would fire at once).
+  let timer = stallTimeout > 0 && stallTimeout < MAX_TIMER ? setTimeout(checkStall, stallTimeout) : undefined;
   let openedAt = 0;
   try {
     const init = await plan.init(ctx.lastEventId, controller.signal);

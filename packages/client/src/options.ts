@@ -60,7 +60,7 @@ export interface ConnectOptions {
   retry?: false | RetryOptions;
   /** Re-send a non-GET request after its stream dropped (without Content-Location); default false. */
   retryNonIdempotent?: boolean;
-  /** ms without any byte (keep-alive comments count) before the connection is dropped and reopened; default 45000. */
+  /** ms without any byte (keep-alive comments count) before the connection is dropped and reopened; default 45000; 0 or Infinity: never. */
   stallTimeout?: number;
   /** Turns an event's data into its value; default: JSON when it parses, else the string. */
   parse?: (data: string, event: string) => unknown;

@@ -2,7 +2,7 @@
  * The stream `connect()` returns: the public surface (listeners, async iteration, state, close) and the loop
  * that runs attempts one after another as the reconnect policy says.
  */
-import { type AttemptContext, attempt } from './connection.js';
+import { type AttemptContext, attempt, MAX_TIMER } from './connection.js';
 import type { SseClientError } from './errors.js';
 import { EventQueue } from './event-queue.js';
 import {
@@ -168,7 +168,7 @@ export class SseClientStream<Events extends EventMap = EventMap> implements Asyn
       if (result.error) this.#emit('error', result.error);
       this.#emit('reconnect', { delay: next, failures: policy.failures, error: result.error } satisfies ReconnectInfo);
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, next);
+        const timer = setTimeout(resolve, Math.min(next, MAX_TIMER));
         this.#wake = () => {
           clearTimeout(timer);
           resolve();

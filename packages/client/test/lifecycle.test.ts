@@ -61,6 +61,17 @@ test('keep-alive comments count as life: no stall while they come', async () => 
   expect(server.requests).toHaveLength(2);
 });
 
+test.each([0, Number.POSITIVE_INFINITY])('stallTimeout %s turns stall detection off', async (stallTimeout) => {
+  server = await rawServer((_req, res) => stream(res, 'data: a\n\n', true));
+  const s = connect(server.url, { retry: quick, stallTimeout });
+  const seen = outcome(s);
+  await sleep(200);
+  expect(s.readyState).toBe('open');
+  s.close();
+  expect((await seen).errors).toEqual([]);
+  expect(server.requests).toHaveLength(1);
+});
+
 test('close() aborts the open response (the server sees it go), sends nothing more, calls onClose once', async () => {
   server = await rawServer((_req, res) => stream(res, 'data: a\n\n', true));
   const s = connect(server.url, { retry: quick });
