@@ -29,6 +29,11 @@ export const LABEL = {
 };
 
 const ALL = Object.keys(BASELINE);
+// `--before <checkout>`: the same Tidings variants on an earlier build.
+for (const v of Object.keys(BASELINE).filter((name) => name.startsWith('tidings-'))) {
+  BASELINE[`${v}@before`] = BASELINE[v];
+  LABEL[`${v}@before`] = `${LABEL[v]} (before)`;
+}
 const RAW_AND_TIDINGS = [
   'raw-node',
   'raw-express',
