@@ -21,6 +21,9 @@ export interface AttemptContext {
   retry(ms: number): void;
 }
 
+/** The longest delay setTimeout takes as given (2^31 - 1 ms, about 24.8 days). */
+export const MAX_TIMER = 2 ** 31 - 1;
+
 const isEventStream = (response: Response): boolean =>
   (response.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase() === 'text/event-stream';
 
@@ -39,7 +42,8 @@ export async function attempt(plan: RequestPlan, ctx: AttemptContext): Promise<A
       controller.abort();
     }
   };
-  let timer = setTimeout(checkStall, stallTimeout);
+  // 0 or Infinity turns stall detection off (a timer past 2^31 - 1 ms would fire at once).
+  let timer = stallTimeout > 0 && stallTimeout < MAX_TIMER ? setTimeout(checkStall, stallTimeout) : undefined;
   let openedAt = 0;
   try {
     const init = await plan.init(ctx.lastEventId, controller.signal);
@@ -74,6 +78,7 @@ export async function attempt(plan: RequestPlan, ctx: AttemptContext): Promise<A
     const run = response.headers.has('tidings-run');
     const feed = createParser(
       (event, data, id) => {
+        if (result.finished) return; // nothing after a run's end counts, even in the same chunk
         ctx.dispatch(event, data, id);
         // A run's `end` event ends it: no further request (DESIGN.md, runs).
         if (run && event === 'end' && data !== undefined) {
@@ -98,14 +103,14 @@ export async function attempt(plan: RequestPlan, ctx: AttemptContext): Promise<A
       result.error = stalled
         ? new SseClientError(
             'SSE_CLIENT_ERR_STALLED',
-            `No byte from ${plan.url} for ${stallTimeout} ms: reconnecting. Have the server send keep-alive comments more often than stallTimeout.`,
+            `No byte from ${plan.url} for ${stallTimeout} ms, so the connection was dropped: have the server send keep-alive comments more often than stallTimeout, or raise it.`,
             result.status,
           )
         : err instanceof SseClientError
           ? err
           : new SseClientError(
               'SSE_CLIENT_ERR_NETWORK',
-              `Request to ${plan.url} failed: ${err}. Retrying.`,
+              `Request to ${plan.url} failed: ${err} (see cause). Check that the server is up and reachable.`,
               result.status,
               err,
             );

@@ -21,6 +21,11 @@ export class EventQueue<T> implements AsyncIterableIterator<T> {
     this.#onReturn = onReturn;
   }
 
+  /** How many items wait to be taken. */
+  get size(): number {
+    return this.#items.length;
+  }
+
   /** Hands `item` to the waiting consumer, else keeps it for the next `next()`. */
   push(item: T): void {
     if (this.#waiting) this.#take().resolve({ value: item, done: false });

@@ -9,8 +9,11 @@ export type EventData<Events extends EventMap, N extends string> = N extends key
 
 /** One dispatched event. `id` is the stream's last event id once this event arrived ('' when none was ever set). */
 export interface SseClientEvent<N extends string = string, D = unknown> {
+  /** The event's name: its `event:` field, else 'message'. */
   event: N;
+  /** Its data, through `parse` (JSON when it parses, else the string, by default). */
   data: D;
+  /** The stream's last event id once it arrived (its own `id:`, else the one before; '' when none). */
   id: string;
 }
 
@@ -57,7 +60,7 @@ export interface ConnectOptions {
   retry?: false | RetryOptions;
   /** Re-send a non-GET request after its stream dropped (without Content-Location); default false. */
   retryNonIdempotent?: boolean;
-  /** ms without any byte (keep-alive comments count) before the connection is dropped and reopened; default 45000. */
+  /** ms without any byte (keep-alive comments count) before the connection is dropped and reopened; default 45000; 0 or Infinity: never. */
   stallTimeout?: number;
   /** Turns an event's data into its value; default: JSON when it parses, else the string. */
   parse?: (data: string, event: string) => unknown;
@@ -65,9 +68,24 @@ export interface ConnectOptions {
 
 /** The defaults of every option that has one. */
 export const CLIENT_DEFAULTS = {
+  /** GET, as EventSource. */
   method: 'GET',
-  retry: { initial: 1000, max: 30_000, factor: 2, jitter: true, attempts: Number.POSITIVE_INFINITY },
+  /** Reconnect timing: see RetryOptions. */
+  retry: {
+    /** 1 s before a reconnect until the server sends `retry:`. */
+    initial: 1000,
+    /** Backoff capped at 30 s. */
+    max: 30_000,
+    /** Each consecutive failure doubles the wait. */
+    factor: 2,
+    /** Waits spread over [half, whole]. */
+    jitter: true,
+    /** Never gives up. */
+    attempts: Number.POSITIVE_INFINITY,
+  },
+  /** A non-GET is not sent twice unless asked. */
   retryNonIdempotent: false,
+  /** 45 s without a byte: three missed 15 s keep-alives. */
   stallTimeout: 45_000,
 } as const;
 

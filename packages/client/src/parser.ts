@@ -20,18 +20,18 @@ const DIGITS = /^\d+$/;
  */
 export function createParser(onDispatch: OnDispatch, onRetry: (ms: number) => void, lastId = ''): Feed {
   const decoder = new TextDecoder();
-  const lineEnd = /\r\n|\r|\n/g; // one per parser: its lastIndex is this parser's state
   let pending = ''; // text after the last line end
   let skipLF = false; // the previous chunk ended in CR: an LF first in this one completes that CRLF
-  let data = ''; // the data buffer: each data line's value plus LF
+  let data: string | undefined; // the data buffer, without the standard's trailing LF (undefined: no data line)
   let event = '';
   let id = lastId;
 
   const line = (text: string): void => {
     if (text === '') {
       // Dispatch: the id applies even without data; an event without a data line fires nothing.
-      onDispatch(event || 'message', data === '' ? undefined : data.slice(0, -1), id);
-      data = event = '';
+      onDispatch(event || 'message', data, id);
+      data = undefined;
+      event = '';
       return;
     }
     const colon = text.indexOf(':');
@@ -39,7 +39,7 @@ export function createParser(onDispatch: OnDispatch, onRetry: (ms: number) => vo
     const field = colon < 0 ? text : text.slice(0, colon);
     let value = colon < 0 ? '' : text.slice(colon + 1);
     if (value[0] === ' ') value = value.slice(1);
-    if (field === 'data') data += `${value}\n`;
+    if (field === 'data') data = data === undefined ? value : `${data}\n${value}`;
     else if (field === 'event') event = value;
     else if (field === 'id') {
       if (!value.includes('\0')) id = value;
@@ -51,15 +51,23 @@ export function createParser(onDispatch: OnDispatch, onRetry: (ms: number) => vo
     if (text === '') return; // only part of a multi-byte character so far
     if (skipLF && text[0] === '\n') text = text.slice(1);
     skipLF = false;
-    // Only the new text is scanned: a long line arriving in small chunks is not rescanned each time.
+    // Only the new text is scanned, each character once: the next LF and the next CR are found with indexOf and
+    // looked for again only once passed (a long line arriving in small chunks is not rescanned either).
     let start = 0;
-    lineEnd.lastIndex = 0;
-    for (let m = lineEnd.exec(text); m; m = lineEnd.exec(text)) {
-      // A CR last in the chunk may be half of a CRLF whose LF is still on its way.
-      if (m[0] === '\r' && lineEnd.lastIndex === text.length) skipLF = true;
-      line(pending + text.slice(start, m.index));
+    let lf = text.indexOf('\n');
+    let cr = text.indexOf('\r');
+    while (lf >= 0 || cr >= 0) {
+      const end = cr < 0 || (lf >= 0 && lf < cr) ? lf : cr;
+      let next = end + 1;
+      if (end === cr) {
+        if (text[next] === '\n') next++;
+        else if (next === text.length) skipLF = true; // a CR last in the chunk may be half of a CRLF
+      }
+      line(pending + text.slice(start, end));
       pending = '';
-      start = lineEnd.lastIndex;
+      start = next;
+      if (lf >= 0 && lf < start) lf = text.indexOf('\n', start);
+      if (cr >= 0 && cr < start) cr = text.indexOf('\r', start);
     }
     pending += text.slice(start);
   };

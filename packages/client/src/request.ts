@@ -20,9 +20,9 @@ export class RequestPlan {
     this.#options = options;
   }
 
-  /** True when the request can be repeated as is: a GET (or HEAD), or a non-GET with `retryNonIdempotent`. */
+  /** True when the request can be repeated as is: a GET, or another method with `retryNonIdempotent`. */
   get resendable(): boolean {
-    return this.method === 'GET' || this.method === 'HEAD' || !!this.#options.retryNonIdempotent;
+    return this.method === 'GET' || !!this.#options.retryNonIdempotent;
   }
 
   /** From now on, GET `location` (resolved against the URL) instead of re-sending the original request. */

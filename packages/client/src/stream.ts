@@ -2,7 +2,7 @@
  * The stream `connect()` returns: the public surface (listeners, async iteration, state, close) and the loop
  * that runs attempts one after another as the reconnect policy says.
  */
-import { type AttemptContext, attempt } from './connection.js';
+import { type AttemptContext, attempt, MAX_TIMER } from './connection.js';
 import type { SseClientError } from './errors.js';
 import { EventQueue } from './event-queue.js';
 import {
@@ -23,6 +23,9 @@ export type ReadyState = 'connecting' | 'open' | 'closed';
 
 type Listener = (...args: never[]) => void;
 
+/** How many events the stream keeps for a first `for await` that has not started yet. */
+export const EARLY_EVENTS = 1000;
+
 /** Rethrows `err` on its own: a user callback's failure neither stops the stream nor goes unseen. */
 function rethrow(err: unknown): void {
   queueMicrotask(() => {
@@ -37,6 +40,8 @@ export class SseClientStream<Events extends EventMap = EventMap> implements Asyn
   readonly #options: ConnectOptions;
   readonly #listeners = new Map<string, Set<Listener>>();
   readonly #queues = new Set<EventQueue<AnyEvent<Events>>>();
+  /** The first loop's queue, filled from the start so `connect(); await x; for await` misses nothing (bounded). */
+  #early: EventQueue<AnyEvent<Events>> | undefined = this.#queue();
   #controller = new AbortController();
   #wake: (() => void) | undefined;
   readonly #onAbort = (): void => this.close();
@@ -47,7 +52,7 @@ export class SseClientStream<Events extends EventMap = EventMap> implements Asyn
     this.#lastEventId = options.lastEventId ?? '';
     const { signal } = options;
     if (signal?.aborted) {
-      this.#state = 'closed';
+      this.#finish(undefined);
       return;
     }
     signal?.addEventListener('abort', this.#onAbort, { once: true });
@@ -98,11 +103,20 @@ export class SseClientStream<Events extends EventMap = EventMap> implements Asyn
     this.#finish(undefined);
   }
 
-  /** Each `for await` gets the events from its start on; leaving the loop closes the stream; a final error is thrown. */
+  /**
+   * The first `for await` gets every event since connect() (up to EARLY_EVENTS of them kept before it starts);
+   * a later one gets the events from its start. Leaving a loop closes the stream; a final error is thrown.
+   */
   [Symbol.asyncIterator](): AsyncIterableIterator<AnyEvent<Events>> {
+    const queue = this.#early ?? this.#queue();
+    this.#early = undefined;
+    if (this.#state === 'closed') queue.end(); // a queue that saw the close keeps its events and error
+    return queue;
+  }
+
+  #queue(): EventQueue<AnyEvent<Events>> {
     const queue = new EventQueue<AnyEvent<Events>>(() => this.close());
-    if (this.#state === 'closed') queue.end();
-    else this.#queues.add(queue);
+    this.#queues.add(queue);
     return queue;
   }
 
@@ -141,6 +155,11 @@ export class SseClientStream<Events extends EventMap = EventMap> implements Asyn
     const event = { event: name, data: value, id } as AnyEvent<Events>;
     this.#emit(`e:${name}`, value, event);
     for (const queue of this.#queues) queue.push(event);
+    // Nobody iterates (on() only, most likely): stop keeping events for a loop that may never come.
+    if (this.#early && this.#early.size > EARLY_EVENTS) {
+      this.#queues.delete(this.#early);
+      this.#early = undefined;
+    }
   };
 
   async #run(plan: RequestPlan): Promise<void> {
@@ -168,7 +187,7 @@ export class SseClientStream<Events extends EventMap = EventMap> implements Asyn
       if (result.error) this.#emit('error', result.error);
       this.#emit('reconnect', { delay: next, failures: policy.failures, error: result.error } satisfies ReconnectInfo);
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, next);
+        const timer = setTimeout(resolve, Math.min(next, MAX_TIMER));
         this.#wake = () => {
           clearTimeout(timer);
           resolve();

@@ -4,6 +4,7 @@
  * by leaving a for await, and a run's `end` event on a response marked Tidings-Run.
  */
 import { connect } from '@tidings/client';
+import { EARLY_EVENTS } from '../src/stream';
 import { outcome, type RawServer, rawServer, stream, until } from './support/raw-server';
 
 let server: RawServer | undefined;
@@ -59,6 +60,17 @@ test('keep-alive comments count as life: no stall while they come', async () => 
   expect(seen.errors).toEqual([]);
   expect(seen.events.map((e) => e.data)).toEqual(['done']);
   expect(server.requests).toHaveLength(2);
+});
+
+test.each([0, Number.POSITIVE_INFINITY])('stallTimeout %s turns stall detection off', async (stallTimeout) => {
+  server = await rawServer((_req, res) => stream(res, 'data: a\n\n', true));
+  const s = connect(server.url, { retry: quick, stallTimeout });
+  const seen = outcome(s);
+  await sleep(200);
+  expect(s.readyState).toBe('open');
+  s.close();
+  expect((await seen).errors).toEqual([]);
+  expect(server.requests).toHaveLength(1);
 });
 
 test('close() aborts the open response (the server sees it go), sends nothing more, calls onClose once', async () => {
@@ -130,6 +142,37 @@ describe('for await', () => {
     await server.requests[0]!.closed;
   });
 
+  test('the first loop gets every event since connect(), even when it starts after the stream closed', async () => {
+    server = await rawServer((_req, res) => stream(res, 'data: 1\n\ndata: 2\n\ndata: 3\n\n'));
+    const s = connect(server.url, { retry: false });
+    await until(() => s.readyState === 'closed', 'the response to end');
+    const late: unknown[] = [];
+    for await (const ev of s) late.push(ev.data);
+    expect(late).toEqual([1, 2, 3]);
+    const later: unknown[] = [];
+    for await (const ev of s) later.push(ev.data); // a second loop starts from its own start: nothing
+    expect(later).toEqual([]);
+  });
+
+  test('a late first loop gets the final error too', async () => {
+    server = await rawServer((_req, res) => res.writeHead(404).end());
+    const s = connect(server.url);
+    await until(() => s.readyState === 'closed', 'the 404');
+    await expect(s[Symbol.asyncIterator]().next()).rejects.toMatchObject({ code: 'SSE_CLIENT_ERR_HTTP', status: 404 });
+  });
+
+  test(`past ${EARLY_EVENTS} events with no loop, none are kept for one (a stream used through on() stays small)`, async () => {
+    server = await rawServer((_req, res) => stream(res, 'data: x\n\n'.repeat(EARLY_EVENTS + 1)));
+    const s = connect(server.url, { retry: false });
+    let heard = 0;
+    s.on('message', () => heard++);
+    await until(() => s.readyState === 'closed', 'the response to end');
+    expect(heard).toBe(EARLY_EVENTS + 1);
+    const late: unknown[] = [];
+    for await (const ev of s) late.push(ev);
+    expect(late).toEqual([]);
+  });
+
   test('two loops each get every event; events wait in each loop until taken', async () => {
     server = await rawServer((_req, res) => stream(res, 'data: 1\n\ndata: 2\n\ndata: 3\n\n'));
     const s = connect(server.url, { retry: false });
@@ -180,7 +223,8 @@ describe('a run: Tidings-Run on the response', () => {
   const run = 'id: 1\ndata: a\n\nid: 2\nevent: end\ndata: {"state":"ended"}\n\n';
 
   test('its `end` event closes the stream with no further request, even while the response stays open', async () => {
-    server = await rawServer((_req, res) => stream(res, run, true, { 'tidings-run': 'r1' }));
+    // What follows the end in the same chunk is not delivered.
+    server = await rawServer((_req, res) => stream(res, `${run}id: 3\ndata: after\n\n`, true, { 'tidings-run': 'r1' }));
     const s = connect(server.url, { retry: quick });
     const seen = await outcome(s, ['message', 'end']);
     expect(seen.events).toEqual([
