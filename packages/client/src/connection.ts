@@ -48,7 +48,8 @@ export async function attempt(plan: RequestPlan, ctx: AttemptContext): Promise<A
   try {
     const init = await plan.init(ctx.lastEventId, controller.signal);
     result.sent = true;
-    const response = await ctx.fetch(plan.url, init);
+    const { fetch } = ctx; // called unbound: a browser's window.fetch refuses another `this` (Illegal invocation)
+    const response = await fetch(plan.url, init);
     lastByte = Date.now();
     result.status = response.status;
     if (!response.ok || response.status === 204) {

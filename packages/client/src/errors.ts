@@ -19,6 +19,8 @@ export type SseClientErrorCode =
   | 'SSE_CLIENT_ERR_ATTEMPTS'
   /** `headers()` threw or rejected (see `cause`); the attempt counts as failed and is retried. */
   | 'SSE_CLIENT_ERR_HEADERS'
+  /** The `parse` option threw on an event's data (see `cause`); that event was skipped, the stream goes on. */
+  | 'SSE_CLIENT_ERR_PARSE'
   /** The request cannot be made as configured (a GET with a body, a malformed header, a bad URL). */
   | 'SSE_CLIENT_ERR_REQUEST';
 

@@ -1,14 +1,15 @@
 /**
- * One `for await` over a stream: the events that arrived since it started and were not taken yet, and the
- * stream's end (done, or the error that closed it). Each iterator has its own queue; a stream with no
- * iterator buffers nothing.
+ * One `for await` over a stream: the events that arrived for it and were not taken yet, and the stream's end
+ * (done, or the error that closed it). Each iterator has its own queue; the stream decides what goes in.
  */
+
 /** A consumer's pending `next()`. */
 interface Waiter<T> {
   resolve(result: IteratorResult<T>): void;
   reject(err: unknown): void;
 }
 
+/** The queue behind one async iterator: items in order, then done or one error. */
 export class EventQueue<T> implements AsyncIterableIterator<T> {
   readonly #items: T[] = [];
   #waiting: Waiter<T> | undefined;

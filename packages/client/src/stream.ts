@@ -3,7 +3,7 @@
  * that runs attempts one after another as the reconnect policy says.
  */
 import { type AttemptContext, attempt, MAX_TIMER } from './connection.js';
-import type { SseClientError } from './errors.js';
+import { SseClientError } from './errors.js';
 import { EventQueue } from './event-queue.js';
 import {
   type AnyEvent,
@@ -149,7 +149,8 @@ export class SseClientStream<Events extends EventMap = EventMap> implements Asyn
     try {
       value = (this.#options.parse ?? parseData)(data, name);
     } catch (err) {
-      rethrow(err);
+      const message = `parse() threw on a "${name}" event (see cause), so it was skipped: make parse accept every payload the server sends.`;
+      this.#emit('error', new SseClientError('SSE_CLIENT_ERR_PARSE', message, undefined, err));
       return;
     }
     const event = { event: name, data: value, id } as AnyEvent<Events>;

@@ -18,8 +18,8 @@ type News = { headline: { title: string; n: number } };
 
 interface App {
   url: string;
-  /** Requests that reached the SSE routes. */
-  requests: number;
+  /** The Last-Event-ID header of each request that reached the SSE routes ('' when absent). */
+  lastEventIds: string[];
   /** Destroys every socket that reached an SSE route (a server-side drop). */
   dropAll(): void;
   close(): Promise<void>;
@@ -34,14 +34,14 @@ const expressApp: AppFactory = async (registry) => {
   const sockets: Socket[] = [];
   const app = express();
   app.use(events);
-  const result = { requests: 0 };
+  const result = { lastEventIds: [] as string[] };
   app.get('/news', (req, res) => {
-    result.requests++;
+    result.lastEventIds.push(req.get('last-event-id') ?? '');
     sockets.push(req.socket);
     registry.channel('news').subscribe(res.sse());
   });
   app.get('/poll', (req, res) => {
-    result.requests++;
+    result.lastEventIds.push(req.get('last-event-id') ?? '');
     sockets.push(req.socket);
     registry.channel('news').subscribe(res.sse({ mode: 'long-poll' }));
   });
@@ -64,14 +64,14 @@ const fastifyApp: AppFactory = async (registry) => {
   const app = Fastify({ forceCloseConnections: true });
   await app.register(ssePlugin, { registry, ...streamOptions });
   const sockets: Socket[] = [];
-  const result = { requests: 0 };
+  const result = { lastEventIds: [] as string[] };
   app.get('/news', (request, reply) => {
-    result.requests++;
+    result.lastEventIds.push(String(request.headers['last-event-id'] ?? ''));
     sockets.push(request.raw.socket);
     registry.channel('news').subscribe(reply.sse());
   });
   app.get('/poll', (request, reply) => {
-    result.requests++;
+    result.lastEventIds.push(String(request.headers['last-event-id'] ?? ''));
     sockets.push(request.raw.socket);
     registry.channel('news').subscribe(reply.sse({ mode: 'long-poll' }));
   });
@@ -142,7 +142,7 @@ describe.each([
     await registry.broadcast('news', headline(5));
     await until(() => got.length === 5, 'a live headline after the replay');
     expect(got.map((h) => h.n)).toEqual([1, 2, 3, 4, 5]);
-    expect(app.requests).toBe(2);
+    expect(app.lastEventIds).toEqual(['', got[1]!.id]);
     expect(errors.every((code) => code === 'SSE_CLIENT_ERR_NETWORK')).toBe(true);
   });
 
@@ -157,7 +157,8 @@ describe.each([
       await until(() => got.length === n, `headline ${n}`);
     }
     expect(got.map((h) => h.n)).toEqual([1, 2, 3, 4, 5]);
-    expect(app.requests).toBeGreaterThanOrEqual(5);
+    // One request per batch, each resuming from the last id the one before delivered.
+    expect(app.lastEventIds.slice(0, 5)).toEqual(['', ...got.slice(0, 4).map((h) => h.id)]);
     expect(delays.length).toBeGreaterThanOrEqual(4);
     expect(delays.every((d) => d === 0)).toBe(true);
   });

@@ -219,6 +219,19 @@ test('data: JSON when it parses, else the string; a custom parse gets (data, eve
   expect(seen.events.map((e) => e.data)).toEqual(['message:{"a":[1]}', 'n:7']);
 });
 
+test('a parse that throws skips that event with SSE_CLIENT_ERR_PARSE; the stream goes on', async () => {
+  server = await rawServer((_req, res) => stream(res, 'data: 1\n\ndata: oops\n\ndata: 3\n\n'));
+  const parse = (data: string): number => {
+    if (!/^\d+$/.test(data)) throw new SyntaxError(`not a number: ${data}`);
+    return Number(data);
+  };
+  const seen = await outcome(connect(server.url, { retry: false, parse }));
+  expect(seen.events.map((e) => e.data)).toEqual([1, 3]);
+  expect(seen.errors).toEqual([expect.objectContaining({ code: 'SSE_CLIENT_ERR_PARSE' })]);
+  expect((seen.errors[0]!.cause as Error).message).toBe('not a number: oops');
+  expect(seen.closeError).toBeUndefined();
+});
+
 describe('a run: Tidings-Run on the response', () => {
   const run = 'id: 1\ndata: a\n\nid: 2\nevent: end\ndata: {"state":"ended"}\n\n';
 

@@ -41,7 +41,7 @@ test('Accept: text/event-stream unless given; Last-Event-ID from lastEventId, th
   expect(server.requests[0]!.headers.accept).toBe('text/event-stream, application/json');
 });
 
-test('credentials and the method reach fetch', async () => {
+test('credentials and the method reach the given fetch, called without a `this`', async () => {
   const seen: RequestInit[] = [];
   server = await rawServer((_req, res) => res.writeHead(204).end());
   await outcome(
@@ -49,7 +49,8 @@ test('credentials and the method reach fetch', async () => {
       method: 'put',
       body: 'x',
       credentials: 'include',
-      fetch: (input, init) => {
+      fetch: function (this: unknown, input, init) {
+        expect(this).toBeUndefined(); // as a browser's window.fetch needs: no foreign `this`
         seen.push(init!);
         return fetch(input, init);
       },
