@@ -38,8 +38,8 @@ export function chromiumProblem(): string | undefined {
 }
 
 const PROBES: Record<Service, { problem(): string | undefined; fix: string }> = {
-  redis: { problem: () => redisProblem(), fix: 'Start redis-server on 127.0.0.1:6379' },
-  chromium: { problem: chromiumProblem, fix: 'Run `apt-get install -y chromium` or set CHROMIUM_PATH' },
+  redis: { problem: () => redisProblem(), fix: 'start redis-server on 127.0.0.1:6379' },
+  chromium: { problem: chromiumProblem, fix: 'run `apt-get install -y chromium` or set CHROMIUM_PATH' },
 };
 
 /**
@@ -60,8 +60,9 @@ export function describeWith(needs: readonly Service[], name: string, body: () =
       });
     });
   } else {
-    const why = missing.map((m) => `${m.problem} (${m.fix} to run it)`).join('; ');
-    console.warn(`Skipping "${name}": ${why}.`);
+    const why = missing.map((m) => `${m.problem}; to run it, ${m.fix}`).join('; ');
+    // Straight to stderr: Jest shows no console output of a file whose tests were all skipped.
+    process.stderr.write(`Skipping "${name}": ${why}.\n`);
     describe.skip(name, body);
   }
 }
