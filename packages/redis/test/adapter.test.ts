@@ -1,7 +1,7 @@
 /** redisAdapter() in one process against the shared Redis: the wire format, history's gaps, bounds, close(). */
-import type { StoredEvent } from '@tidings/core';
 import { Redis } from 'ioredis';
 import { channelKey, connectionNames, redisAdapter } from '../src/index';
+import { collector } from './support/collector';
 import { deleteKeys, uniquePrefix } from './support/keys';
 import { describeWithRedis, freePort, SHARED_REDIS_URL } from './support/redis-server';
 
@@ -17,24 +17,6 @@ describeWithRedis('redisAdapter (Redis on 127.0.0.1:6379)', () => {
     await deleteKeys(SHARED_REDIS_URL, prefix);
     redis.disconnect();
   });
-
-  /** Collects what `subscribe` hands over, and resolves once `count` events came. */
-  function collector(): { events: StoredEvent[]; onEvent(ev: StoredEvent): void; next(count: number): Promise<void> } {
-    const events: StoredEvent[] = [];
-    let wanted: { count: number; resolve(): void } | undefined;
-    return {
-      events,
-      onEvent: (ev) => {
-        events.push(ev);
-        if (wanted !== undefined && events.length >= wanted.count) wanted.resolve();
-      },
-      next: (count) =>
-        new Promise<void>((resolve) => {
-          wanted = { count, resolve };
-          if (events.length >= count) resolve();
-        }),
-    };
-  }
 
   test('every field, the tag included, travels through the stream unchanged; the entry id is the event id', async () => {
     const adapter = redisAdapter({ redis: SHARED_REDIS_URL, prefix });
