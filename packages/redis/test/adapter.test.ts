@@ -2,21 +2,11 @@
 import { Redis } from 'ioredis';
 import { channelKey, connectionNames, redisAdapter } from '../src/index';
 import { collector } from './support/collector';
-import { deleteKeys, uniquePrefix } from './support/keys';
+import { sharedRedisFixture } from './support/keys';
 import { describeWithRedis, freePort, SHARED_REDIS_URL } from './support/redis-server';
 
 describeWithRedis('redisAdapter (Redis on 127.0.0.1:6379)', () => {
-  const prefix = uniquePrefix('adapter');
-  let redis: Redis;
-
-  beforeAll(() => {
-    redis = new Redis(SHARED_REDIS_URL);
-  });
-
-  afterAll(async () => {
-    await deleteKeys(SHARED_REDIS_URL, prefix);
-    redis.disconnect();
-  });
+  const { prefix, redis: looker } = sharedRedisFixture(SHARED_REDIS_URL, 'adapter');
 
   test('every field, the tag included, travels through the stream unchanged; the entry id is the event id', async () => {
     const adapter = redisAdapter({ redis: SHARED_REDIS_URL, prefix });
@@ -35,7 +25,7 @@ describeWithRedis('redisAdapter (Redis on 127.0.0.1:6379)', () => {
     const adapter = redisAdapter({ redis: SHARED_REDIS_URL, prefix, maxLen: 10 });
     const ids: string[] = [];
     for (let i = 0; i < 300; i++) ids.push(await adapter.publish('trim', { data: String(i) }));
-    const held = await redis.xrange(channelKey(prefix, 'trim'), '-', '+');
+    const held = await looker().xrange(channelKey(prefix, 'trim'), '-', '+');
     // MAXLEN ~ trims whole stream nodes: the first ids are gone, the last 10 at least are kept.
     expect(held.length).toBeGreaterThanOrEqual(10);
     expect(held.length).toBeLessThan(300);
@@ -117,7 +107,7 @@ describeWithRedis('redisAdapter (Redis on 127.0.0.1:6379)', () => {
     const adapter = redisAdapter({ redis: client, prefix });
     await adapter.subscribe('mine', () => {});
     const readerName = connectionNames(prefix).reader;
-    const names = async (): Promise<string> => (await redis.client('LIST')) as string;
+    const names = async (): Promise<string> => (await looker().client('LIST')) as string;
     expect(await names()).toContain(`name=${readerName} `);
     await adapter.close();
     await adapter.close(); // idempotent

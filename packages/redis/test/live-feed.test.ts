@@ -7,25 +7,15 @@ import { Redis } from 'ioredis';
 import { channelKey, connectionNames, REDIS_ADAPTER_DEFAULTS, redisAdapter } from '../src/index';
 import { clientIdsNamed } from './support/clients';
 import { collector } from './support/collector';
-import { deleteKeys, uniquePrefix } from './support/keys';
+import { deleteKeys, sharedRedisFixture } from './support/keys';
 import { describeWithRedis, freePort, PrivateRedis, SHARED_REDIS_URL } from './support/redis-server';
 
 describeWithRedis('the live feed (Redis on 127.0.0.1:6379)', () => {
-  const prefix = uniquePrefix('live');
-  let redis: Redis;
-
-  beforeAll(() => {
-    redis = new Redis(SHARED_REDIS_URL);
-  });
-
-  afterAll(async () => {
-    await deleteKeys(SHARED_REDIS_URL, prefix);
-    redis.disconnect();
-  });
+  const { prefix, redis: looker } = sharedRedisFixture(SHARED_REDIS_URL, 'live');
 
   /** The ids in the channel's stream, oldest first. */
   async function streamIds(channel: string): Promise<string[]> {
-    return (await redis.xrange(channelKey(prefix, channel), '-', '+')).map(([id]) => id);
+    return (await looker().xrange(channelKey(prefix, channel), '-', '+')).map(([id]) => id);
   }
 
   test('the Pub/Sub connection killed mid-stream (CLIENT KILL by name): every event arrives once, in order', async () => {
@@ -42,9 +32,9 @@ describeWithRedis('the live feed (Redis on 127.0.0.1:6379)', () => {
         let victims: string[] = [];
         for (let i = 0; i < 100 && victims.length === 0; i++) {
           if (i > 0) await new Promise((resolve) => setTimeout(resolve, 20));
-          victims = await clientIdsNamed(redis, readerName);
+          victims = await clientIdsNamed(looker(), readerName);
         }
-        for (const id of victims) await redis.client('KILL', 'ID', id);
+        for (const id of victims) await looker().client('KILL', 'ID', id);
         kills += victims.length;
       }
       await Promise.all(Array.from({ length: 20 }, (_, i) => writer.publish('kill', { data: `${batch}-${i}` })));
@@ -63,7 +53,7 @@ describeWithRedis('the live feed (Redis on 127.0.0.1:6379)', () => {
     await adapter.subscribe('hole', seen.onEvent);
     await adapter.publish('hole', { data: 'first' });
     // An entry in the stream without its live message: what a lost Pub/Sub message leaves behind.
-    await redis.xadd(channelKey(prefix, 'hole'), '*', 'v', '1', 'data', 'no live message');
+    await looker().xadd(channelKey(prefix, 'hole'), '*', 'v', '1', 'data', 'no live message');
     await adapter.publish('hole', { data: 'second' });
     await seen.next(3);
     expect(seen.events.map((ev) => ev.data)).toEqual(['first', 'no live message', 'second']);
@@ -71,7 +61,7 @@ describeWithRedis('the live feed (Redis on 127.0.0.1:6379)', () => {
 
     // A hole with no broadcast after it: a history read past it fills it before it resolves.
     const lastSeen = seen.events.at(-1)!.id;
-    const rawId = await redis.xadd(channelKey(prefix, 'hole'), '*', 'v', '1', 'data', 'tail');
+    const rawId = await looker().xadd(channelKey(prefix, 'hole'), '*', 'v', '1', 'data', 'tail');
     expect(await adapter.history('hole', lastSeen)).toEqual([{ id: rawId, data: 'tail' }]);
     expect(seen.events.at(-1)).toEqual({ id: rawId, data: 'tail' });
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -90,7 +80,7 @@ describeWithRedis('the live feed (Redis on 127.0.0.1:6379)', () => {
     for (const match of [`${ttlPrefix}:*`, `${ttlPrefix}-default:*`]) {
       let cursor = '0';
       do {
-        const [next, found] = await redis.scan(cursor, 'MATCH', match, 'COUNT', 1000);
+        const [next, found] = await looker().scan(cursor, 'MATCH', match, 'COUNT', 1000);
         cursor = next;
         keys.push(...found);
       } while (cursor !== '0');
@@ -102,7 +92,7 @@ describeWithRedis('the live feed (Redis on 127.0.0.1:6379)', () => {
       ].sort(),
     );
     for (const key of keys) {
-      const pttl = await redis.pttl(key);
+      const pttl = await looker().pttl(key);
       const ttl = key.startsWith(`${ttlPrefix}-default`) ? REDIS_ADAPTER_DEFAULTS.ttl : 60_000;
       expect(pttl).toBeGreaterThan(ttl - 10_000);
       expect(pttl).toBeLessThanOrEqual(ttl);
@@ -117,7 +107,7 @@ describeWithRedis('the live feed (Redis on 127.0.0.1:6379)', () => {
     for (let batch = 0; batch < 12; batch++) {
       await Promise.all(Array.from({ length: 100 }, (_, i) => adapter.publish('window', { data: `${batch}-${i}` })));
     }
-    const length = await redis.xlen(channelKey(prefix, 'window'));
+    const length = await looker().xlen(channelKey(prefix, 'window'));
     expect(length).toBeGreaterThanOrEqual(1_000);
     expect(length).toBeLessThan(1_200);
     expect(await adapter.history('window', undefined)).toHaveLength(length);
@@ -127,21 +117,21 @@ describeWithRedis('the live feed (Redis on 127.0.0.1:6379)', () => {
 
 describeWithRedis('shared replay reads (a private redis-server, for its command counts)', () => {
   let server: PrivateRedis;
-  let redis: Redis;
+  let counts: Redis;
 
   beforeAll(async () => {
     server = new PrivateRedis(await freePort());
     await server.start();
-    redis = new Redis(server.url);
+    counts = new Redis(server.url);
   });
 
   afterAll(() => {
-    redis?.disconnect();
+    counts?.disconnect();
     server?.dispose();
   });
 
   async function xrangeCalls(): Promise<number> {
-    const stats = (await redis.info('commandstats')) as string;
+    const stats = (await counts.info('commandstats')) as string;
     return Number(/cmdstat_xrange:calls=(\d+)/.exec(stats)?.[1] ?? 0);
   }
 
