@@ -1,13 +1,14 @@
 /**
- * The live feed against a real Redis: a killed Pub/Sub connection and a hole in the feed are filled from the
- * stream (nothing lost, nothing twice, in order), every key written carries an expiry, the default replay window,
+ * The live feed against a real Redis: a killed Pub/Sub connection, one that went silent and a hole in the feed
+ * are filled from the stream (nothing lost, nothing twice, in order), every key written carries an expiry, the default replay window,
  * and 1,000 concurrent history reads of one position cost Redis one XRANGE.
  */
 import { Redis } from 'ioredis';
 import { channelKey, connectionNames, REDIS_ADAPTER_DEFAULTS, redisAdapter } from '../src/index';
 import { clientIdsNamed } from './support/clients';
 import { collector } from './support/collector';
-import { deleteKeys, sharedRedisFixture } from './support/keys';
+import { sharedRedisFixture } from './support/keys';
+import { FreezingProxy } from './support/proxy';
 import { describeWithRedis, freePort, PrivateRedis, SHARED_REDIS_URL } from './support/redis-server';
 
 describeWithRedis('the live feed (Redis on 127.0.0.1:6379)', () => {
@@ -45,6 +46,25 @@ describeWithRedis('the live feed (Redis on 127.0.0.1:6379)', () => {
     await seen.next(300);
     expect(seen.events.map((ev) => ev.id)).toEqual(stored);
     await Promise.all([reader.close(), writer.close()]);
+  });
+
+  test('a live connection that stops answering without closing is noticed within blockMs, reconnected and caught up', async () => {
+    const proxy = await FreezingProxy.start(6379);
+    const reader = redisAdapter({ redis: proxy.url, prefix, blockMs: 200 });
+    const writer = redisAdapter({ redis: SHARED_REDIS_URL, prefix });
+    const seen = collector();
+    await reader.subscribe('silent', seen.onEvent);
+    await writer.publish('silent', { data: 'before' });
+    await seen.next(1);
+    expect(proxy.freezeSubscribers()).toBe(1);
+    await writer.publish('silent', { data: 'while frozen 1' });
+    await writer.publish('silent', { data: 'while frozen 2' });
+    // No broadcast after these: only the liveness check (PING unanswered, reconnect, catch-up) brings them.
+    await seen.next(3);
+    expect(seen.events.map((ev) => ev.data)).toEqual(['before', 'while frozen 1', 'while frozen 2']);
+    expect(seen.events.map((ev) => ev.id)).toEqual(await streamIds('silent'));
+    await Promise.all([reader.close(), writer.close()]);
+    await proxy.close();
   });
 
   test('a hole in the live feed (an entry whose live message never came) is filled from the stream, in order', async () => {
@@ -98,7 +118,7 @@ describeWithRedis('the live feed (Redis on 127.0.0.1:6379)', () => {
       expect(pttl).toBeLessThanOrEqual(ttl);
     }
     expect(REDIS_ADAPTER_DEFAULTS.ttl).toBe(86_400_000);
-    await Promise.all([short.close(), byDefault.close(), deleteKeys(SHARED_REDIS_URL, `${ttlPrefix}-default`)]);
+    await Promise.all([short.close(), byDefault.close()]);
   });
 
   test('maxLen defaults to 1,000 entries per channel (MAXLEN ~: whole stream nodes are trimmed)', async () => {
