@@ -121,13 +121,21 @@ describeWithRedis('redisAdapter (Redis on 127.0.0.1:6379)', () => {
   });
 
   test('options that cannot work throw SSE_ERR_INVALID_OPTION', () => {
-    for (const bad of [{ maxLen: 0 }, { timeout: -1 }, { blockMs: 1.5 }, { readCount: Number.NaN }, { prefix: '' }]) {
-      expect(() => redisAdapter({ redis: SHARED_REDIS_URL, ...bad })).toThrow(
-        expect.objectContaining({ code: 'SSE_ERR_INVALID_OPTION' }),
-      );
+    const invalid = expect.objectContaining({ code: 'SSE_ERR_INVALID_OPTION' });
+    const bounds = [
+      { maxLen: 0 },
+      { ttl: 0 },
+      { ttl: 1.5 },
+      { timeout: -1 },
+      { blockMs: 1.5 },
+      { readCount: Number.NaN },
+    ];
+    for (const bad of [...bounds, { prefix: '' }]) {
+      expect(() => redisAdapter({ redis: SHARED_REDIS_URL, ...bad })).toThrow(invalid);
     }
-    expect(() => redisAdapter({ redis: 42 as unknown as string })).toThrow(
-      expect.objectContaining({ code: 'SSE_ERR_INVALID_OPTION' }),
-    );
+    // Neither a client, a URL nor a non-empty list of redis:// seed URLs.
+    for (const redis of [42, [], ['http://127.0.0.1:7000'], [SHARED_REDIS_URL, 7001], null]) {
+      expect(() => redisAdapter({ redis: redis as unknown as string })).toThrow(invalid);
+    }
   });
 });
