@@ -5,7 +5,7 @@
  * Two views of what arrived: `events` is what the parser dispatches, frame by frame (an `id` or `event` only
  * where that frame set one); `dispatched` is what a browser's EventSource hands its listeners (`event` defaults
  * to `message`, `id` is the last event id so far). An `id:` on a frame without data is not reported by the
- * parser, so it does not move `lastEventId` here (Tidings only sends ids with data).
+ * parser, so it does not move `lastEventId` here (the suites send ids with data only).
  */
 import { EventEmitter } from 'node:events';
 import * as http from 'node:http';
@@ -31,6 +31,7 @@ export interface DispatchedEvent {
 
 /** One open event stream, read as it arrives. Make it with {@link connect} or {@link openStream}. */
 export class SseTestClient {
+  /** Where this client connected. */
   readonly url: string;
   /** Resolves with the response once its head arrived; rejects when the request failed before that. */
   readonly response: Promise<http.IncomingMessage>;
@@ -38,6 +39,7 @@ export class SseTestClient {
   readonly ended: Promise<void>;
   /** The response status (0 until the head arrived). */
   status = 0;
+  /** The response headers (empty until the head arrived). */
   headers: http.IncomingHttpHeaders = {};
   /** Events as the parser dispatched them, frame by frame. */
   readonly events: EventSourceMessage[] = [];
