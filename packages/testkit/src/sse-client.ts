@@ -20,6 +20,8 @@ export interface StreamOptions {
   headers?: http.OutgoingHttpHeaders;
   /** Sent as the `Last-Event-ID` header. */
   lastEventId?: string;
+  /** Keep the body bytes as received, for `bytes` (off by default: many clients, long streams). */
+  keepBytes?: boolean;
 }
 
 /** One event as an EventSource dispatches it: its type, the last event id so far, its data. */
@@ -52,10 +54,9 @@ export class SseTestClient {
   readonly #options: StreamOptions;
   readonly #req: http.ClientRequest;
   readonly #arrivals = new EventEmitter();
-  /** The body's bytes as read (decompressed when the response was compressed). */
-  readonly #body: Buffer[] = [];
-  /** The bytes as they came off the socket: `#body` itself unless the response was compressed. */
-  #raw: Buffer[] = this.#body;
+  #text = '';
+  /** The body bytes as received, when `keepBytes` was asked for. */
+  readonly #raw: Buffer[] | undefined;
   #res: http.IncomingMessage | undefined;
   #closed = false;
   #end: () => void = () => {};
@@ -63,6 +64,7 @@ export class SseTestClient {
   constructor(url: string, options: StreamOptions = {}) {
     this.url = url;
     this.#options = options;
+    this.#raw = options.keepBytes ? [] : undefined;
     const headers: http.OutgoingHttpHeaders = { accept: 'text/event-stream' };
     if (options.lastEventId !== undefined) headers['last-event-id'] = options.lastEventId;
     this.#req = http.get(url, { agent: false, headers: { ...headers, ...options.headers } });
@@ -87,11 +89,12 @@ export class SseTestClient {
 
   /** Everything received, as text (gunzipped when the response was). */
   get text(): string {
-    return Buffer.concat(this.#body).toString('utf8');
+    return this.#text;
   }
 
-  /** The bytes as they came off the socket (compressed when the response was). */
+  /** The body bytes as received, before any decompression (chunked framing removed). Needs `keepBytes`. */
   get bytes(): Buffer {
+    if (this.#raw === undefined) throw new Error('Open the stream with { keepBytes: true } to read its bytes.');
     return Buffer.concat(this.#raw);
   }
 
@@ -179,12 +182,11 @@ export class SseTestClient {
       onError: (err) => this.parseErrors.push(err.message),
     });
     res.on('error', () => {}); // an aborted or reset connection is how streams end here
+    const raw = this.#raw;
+    if (raw !== undefined) res.on('data', (chunk: Buffer) => raw.push(chunk));
     const gzip = res.headers['content-encoding'] === 'gzip';
     const body = gzip ? res.pipe(createGunzip()) : res;
     if (gzip) {
-      const raw: Buffer[] = [];
-      this.#raw = raw;
-      res.on('data', (chunk: Buffer) => raw.push(chunk));
       body.once('end', this.#end); // after the last decompressed bytes
       body.once('error', this.#end);
       res.once('close', () => {
@@ -196,8 +198,9 @@ export class SseTestClient {
     }
     const decoder = new StringDecoder('utf8');
     body.on('data', (chunk: Buffer) => {
-      this.#body.push(chunk);
-      parser.feed(decoder.write(chunk));
+      const text = decoder.write(chunk);
+      this.#text += text;
+      parser.feed(text);
       this.#arrivals.emit('data');
     });
   }
