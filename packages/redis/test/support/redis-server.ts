@@ -28,17 +28,24 @@ export function sharedRedisProblem(port = 6379): string | undefined {
  * missing Redis is a failure (the CI starts one).
  */
 export function describeWithRedis(name: string, body: () => void): void {
-  const problem = sharedRedisProblem();
+  describeWithService(name, sharedRedisProblem(), 'Start redis-server on 127.0.0.1:6379 to run it', body);
+}
+
+/**
+ * `describe` when `problem` is undefined (the service answers); otherwise skipped with the problem and `remedy`
+ * printed, except under CI=true, where a missing service is a failure (the CI starts it).
+ */
+export function describeWithService(name: string, problem: string | undefined, remedy: string, body: () => void): void {
   if (problem === undefined) {
     describe(name, body);
   } else if (process.env.CI === 'true') {
     describe(name, () => {
-      test('needs Redis (CI starts it)', () => {
-        throw new Error(`${problem}: CI must provide Redis.`);
+      test('needs its service (CI starts it)', () => {
+        throw new Error(`${problem}: CI must provide it.`);
       });
     });
   } else {
-    console.warn(`Skipping "${name}": ${problem}. Start redis-server on 127.0.0.1:6379 to run it.`);
+    console.warn(`Skipping "${name}": ${problem}. ${remedy}.`);
     describe.skip(name, body);
   }
 }
