@@ -4,7 +4,7 @@
  */
 import type { EventSourceMessage } from 'eventsource-parser';
 import { Redis } from 'ioredis';
-import { connectionNames } from '../src/index';
+import { channelKey, connectionNames } from '../src/index';
 import { type ClusterNode, startNode } from './support/cluster';
 import { deleteKeys, uniquePrefix } from './support/keys';
 import { describeWithRedis, SHARED_REDIS_URL } from './support/redis-server';
@@ -24,7 +24,7 @@ describeWithRedis('an Express and a Fastify server in two processes, one channel
 
   /** The ids and data of what is in the channel's stream after `afterId`. */
   async function log(channel: string, afterId: string): Promise<{ ids: string[]; data: string[] }> {
-    const entries = await redis.xrange(`${prefix}:${channel}`, `(${afterId}`, '+');
+    const entries = await redis.xrange(channelKey(prefix, channel), `(${afterId}`, '+');
     const data = entries.map(([, fields]) => fields[fields.indexOf('data') + 1]!);
     return { ids: entries.map(([id]) => id), data };
   }

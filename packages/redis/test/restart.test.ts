@@ -4,6 +4,7 @@
  * reject with SSE_ERR_ADAPTER_UNAVAILABLE, connected clients miss nothing broadcast before or after.
  */
 import { Redis } from 'ioredis';
+import { channelKey } from '../src/index';
 import { type ClusterNode, startNode } from './support/cluster';
 import { uniquePrefix } from './support/keys';
 import { describeWithRedis, freePort, PrivateRedis } from './support/redis-server';
@@ -63,7 +64,7 @@ describeWithRedis('a Redis restart under an Express and a Fastify server', () =>
 
     // Without persistence the restarted Redis holds only what came after; its log is what clients must get.
     const check = new Redis(redis.url);
-    const after = await check.xrange(`${prefix}:news`, '-', '+');
+    const after = await check.xrange(channelKey(prefix, 'news'), '-', '+');
     check.disconnect();
     const afterData = after.map(([, fields]) => fields[fields.indexOf('data') + 1]);
     expect([...new Set(afterData)]).toEqual(Array.from({ length: 50 }, (_, i) => `after-${i}`));
