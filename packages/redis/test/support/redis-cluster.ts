@@ -4,9 +4,7 @@
  * a master failing with writes its replica never got.
  */
 import { spawnSync } from 'node:child_process';
-import { isSseError } from '@tidings/core';
 import { Redis } from 'ioredis';
-import { type RedisAdapterOptions, redisAdapter } from '../../src/index';
 import { describeWithService } from './redis-server';
 
 /** Where scripts/redis-cluster.sh's seed URLs are found (comma-separated). */
@@ -34,34 +32,6 @@ const START_CLUSTER = `Start one with scripts/redis-cluster.sh start <dir>, then
 /** `describe` when the test cluster answers; skipped with the reason printed, or (CI=true) failing, when not. */
 export function describeWithCluster(name: string, body: () => void): void {
   describeWithService(name, clusterProblem(), START_CLUSTER, body);
-}
-
-/**
- * Like {@link describeWithCluster}, and skipped with the reason printed (under CI too) while redisAdapter()
- * refuses a list of seed URLs: these suites wait for the adapter's Redis Cluster support (issue 13).
- */
-export function describeWithClusterAdapter(name: string, body: () => void): void {
-  const problem = clusterProblem();
-  const missing = problem === undefined ? adapterClusterSupportProblem() : undefined;
-  if (missing === undefined) {
-    describeWithService(name, problem, START_CLUSTER, body);
-  } else {
-    console.warn(`Skipping "${name}": ${missing}.`);
-    describe.skip(name, body);
-  }
-}
-
-/** Why redisAdapter() cannot run on the test cluster, or undefined when it takes the seed URLs. */
-function adapterClusterSupportProblem(): string | undefined {
-  try {
-    // A cast while options.ts still types `redis` as one client or URL: the probe is what the adapter does.
-    const options = { redis: clusterSeeds(), prefix: 'tidings-test:probe' } as unknown as RedisAdapterOptions;
-    void redisAdapter(options).close();
-    return undefined;
-  } catch (err) {
-    if (!isSseError(err)) throw err;
-    return `redisAdapter() does not take Redis Cluster seed URLs yet (${err.code}: ${err.message})`;
-  }
 }
 
 /** One node as CLUSTER NODES shows it. */
@@ -184,6 +154,11 @@ export class TestCluster {
     }
   }
 
+  /** Restarts every node {@link failWithLostWrites} killed and {@link restart} has not brought back yet. */
+  async restartKilled(): Promise<void> {
+    for (const port of [...this.#configOf.keys()]) await this.restart(port);
+  }
+
   /** Starts a node killed by {@link failWithLostWrites} again; resolves once it is an in-sync replica. */
   async restart(port: number): Promise<void> {
     const config = this.#configOf.get(port);
@@ -195,6 +170,25 @@ export class TestCluster {
       const replication = await this.info(port, 'replication').catch(() => undefined);
       return replication?.get('master_link_status') === 'up' && (await this.#clusterOk([port]));
     });
+  }
+
+  /** The keys matching `pattern` on the node on `port` (SCAN). */
+  async keysOn(port: number, pattern: string): Promise<string[]> {
+    const keys: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, found] = await this.node(port).scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      keys.push(...found);
+    } while (cursor !== '0');
+    return keys;
+  }
+
+  /** Deletes every key under `prefix` on every master, one key a command (keys of many slots). */
+  async deleteKeys(prefix: string): Promise<void> {
+    for (const master of await this.masters()) {
+      for (const key of await this.keysOn(master.port, `${prefix}:*`)) await this.node(master.port).del(key);
+    }
   }
 
   /** Closes the admin connections. */
