@@ -38,6 +38,8 @@ export class LiveFeed {
   #wasReady = false;
   #ping: NodeJS.Timeout | undefined;
   #pinging = false;
+  /** The catch-up waiting for a cluster's resubscriptions to take effect. */
+  #settle: NodeJS.Timeout | undefined;
   #closed = false;
 
   constructor(conn: RedisClient, options: LiveFeedOptions) {
@@ -46,7 +48,10 @@ export class LiveFeed {
     this.#gate = new CommandGate(conn, options.timeout);
     if (isCluster(conn)) {
       conn.on('smessage', (channel: string, message: string) => options.onMessage(channel, message));
-      conn.on('subscribersReady', () => setTimeout(() => this.#resubscribed(), CLUSTER_RESUBSCRIBE_SETTLE_MS));
+      conn.on('subscribersReady', () => {
+        clearTimeout(this.#settle);
+        this.#settle = setTimeout(() => this.#resubscribed(), CLUSTER_RESUBSCRIBE_SETTLE_MS);
+      });
     } else {
       conn.on('message', (channel: string, message: string) => options.onMessage(channel, message));
       conn.on('ready', () => void this.#subscribeAgain());
@@ -71,6 +76,7 @@ export class LiveFeed {
   async close(): Promise<void> {
     this.#closed = true;
     clearInterval(this.#ping);
+    clearTimeout(this.#settle);
     this.#gate.close();
     if (isCluster(this.#conn)) {
       this.#conn.disconnect();

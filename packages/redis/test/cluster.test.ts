@@ -5,6 +5,7 @@
 import type { EventSourceMessage } from 'eventsource-parser';
 import { Redis } from 'ioredis';
 import { channelKey, connectionNames } from '../src/index';
+import { clientIdsNamed } from './support/clients';
 import { type ClusterNode, startNode } from './support/cluster';
 import { deleteKeys, uniquePrefix } from './support/keys';
 import { describeWithRedis, SHARED_REDIS_URL } from './support/redis-server';
@@ -165,16 +166,12 @@ describeWithRedis('an Express and a Fastify server in two processes, one channel
         return which.map((connection) => named[connection as keyof typeof named]);
       }),
     );
-    let victims: Record<string, string>[] = [];
+    let victims: string[] = [];
     for (let attempt = 0; attempt < 100 && victims.length < names.size; attempt++) {
       if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 50));
-      const list = (await redis.client('LIST')) as string;
-      victims = list
-        .split('\n')
-        .map((line) => Object.fromEntries(line.split(' ').map((pair) => pair.split('='))) as Record<string, string>)
-        .filter((client) => names.has(client.name ?? ''));
+      victims = await clientIdsNamed(redis, names);
     }
-    for (const victim of victims) await redis.client('KILL', 'ID', victim.id!);
+    for (const victim of victims) await redis.client('KILL', 'ID', victim);
     return victims.length;
   }
 });
