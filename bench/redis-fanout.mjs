@@ -16,7 +16,7 @@
 // The load client reads raw sockets with lib/stream-reader.mjs (no allocation per frame) and reports its own CPU
 // (% of one core over the measured window), so a saturated client shows. Nothing fails on a time; a run with
 // lost events says so and exits non-zero.
-import { fork, spawn } from 'node:child_process';
+import { execFileSync, fork, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -32,6 +32,9 @@ import { StreamReader } from './lib/stream-reader.mjs';
 /** Channels each stream of the channels scenario subscribes to. */
 const CHANNELS_PER_STREAM = 10;
 
+/** Broadcasts each server of the cluster scenario keeps in flight. */
+const FLOOD_IN_FLIGHT = 64;
+
 const role = process.env.FANOUT_ROLE;
 if (role === 'server') await serve();
 else if (role === 'client') await load();
@@ -43,7 +46,9 @@ async function serve() {
   let adapter;
   if (process.env.FANOUT_ADAPTER) {
     const { redisAdapter } = await import(process.env.FANOUT_ADAPTER);
-    adapter = redisAdapter({ redis: process.env.REDIS_URL, prefix: process.env.FANOUT_PREFIX });
+    adapter = process.env.FANOUT_CLUSTER
+      ? await clusterAdapter(redisAdapter, process.env.FANOUT_CLUSTER.split(','), process.env.FANOUT_PREFIX)
+      : redisAdapter({ redis: process.env.REDIS_URL, prefix: process.env.FANOUT_PREFIX });
   }
   const registry = new ChannelRegistry({ adapter, history: 0 });
   const server = createServer((req, res) => {
@@ -57,7 +62,7 @@ async function serve() {
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
-  process.on('message', async ({ cmd, seqs, size, intervalMs, delayMs, channels }) => {
+  process.on('message', async ({ cmd, seqs, size, intervalMs, delayMs, channels, count }) => {
     if (cmd === 'publish') {
       await new Promise((resolve) => setTimeout(resolve, delayMs));
       // One broadcast per turn (burst) or per interval (paced); not awaited: slowness shows as latency.
@@ -69,6 +74,8 @@ async function serve() {
       }
       const failed = (await Promise.allSettled(pending)).filter((r) => r.status === 'rejected').length;
       process.send({ published: seqs.length, failed });
+    } else if (cmd === 'flood') {
+      process.send(await flood(registry, channels, count, size));
     } else if (cmd === 'cpu') {
       process.send({ cpuMs: cpuMs() });
     } else if (cmd === 'close') {
@@ -79,6 +86,35 @@ async function serve() {
     }
   });
   process.send({ port: server.address().port });
+}
+
+/**
+ * The adapter on a Redis Cluster: given the seed URLs when it takes them; an adapter from before cluster support
+ * gets an ioredis Cluster and a hash-tagged prefix instead (every channel in one slot: what its README advised).
+ */
+async function clusterAdapter(redisAdapter, seeds, prefix) {
+  try {
+    return redisAdapter({ redis: seeds, prefix });
+  } catch (err) {
+    if (err?.code !== 'SSE_ERR_INVALID_OPTION') throw err;
+    const { Cluster } = await import('ioredis');
+    return redisAdapter({ redis: new Cluster(seeds), prefix: `{${prefix}}` });
+  }
+}
+
+/** Broadcasts `count` events round-robin over `channels`, FLOOD_IN_FLIGHT at a time; resolves to the time taken. */
+async function flood(registry, channels, count, size) {
+  const started = performance.now();
+  let next = 0;
+  let failed = 0;
+  const worker = async () => {
+    while (next < count) {
+      const seq = next++;
+      await registry.broadcast(channels[seq % channels.length], makePayload(seq, size)).catch(() => failed++);
+    }
+  };
+  await Promise.all(Array.from({ length: FLOOD_IN_FLIGHT }, worker));
+  return { ms: performance.now() - started, failed };
 }
 
 /** The load-client process: raw HTTP/1.1 sockets, frames parsed without allocation, latency per event. */
@@ -167,10 +203,15 @@ function start(env) {
   return { child, next, ask };
 }
 
+/** Closes each process; one that has not exited 5 s later is killed (the adapter before cluster support never
+ * finishes closing an ioredis Cluster). */
 async function stopAll(processes) {
   for (const p of processes) {
+    const exited = once(p.child, 'exit');
     p.child.send({ cmd: 'close' });
-    await once(p.child, 'exit');
+    const timer = setTimeout(() => p.child.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
   }
 }
 
@@ -276,6 +317,114 @@ async function channelCost(adapter, channels, options) {
   };
 }
 
+/**
+ * Broadcasts/s of 2 servers flooding channels through `adapter` on the cluster: all on one master, then spread
+ * over the three (an adapter from before cluster support puts every channel in one slot whatever their names).
+ */
+async function clusterThroughput(adapter, cluster, options) {
+  const rows = [];
+  const placements = adapter.url === '@tidings/redis' ? ['1 master', '3 masters'] : ['one hash tag'];
+  for (const placement of placements) {
+    const channels = placement === '3 masters' ? cluster.spread : cluster.onFirstMaster;
+    const prefix = `tidings-bench:${process.pid}:cluster`;
+    const env = {
+      FANOUT_ROLE: 'server',
+      FANOUT_ADAPTER: adapter.url,
+      FANOUT_PREFIX: prefix,
+      FANOUT_CLUSTER: cluster.seeds,
+    };
+    const servers = [start(env), start(env)];
+    await Promise.all(servers.map((s) => s.next()));
+    const before = await cluster.cpuByMaster();
+    const floods = await Promise.all(
+      servers.map((s) => s.ask({ cmd: 'flood', channels, count: options.clusterBroadcasts, size: options.size })),
+    );
+    const after = await cluster.cpuByMaster();
+    await stopAll(servers);
+    await cluster.deleteKeys(prefix);
+    const total = options.clusterBroadcasts * servers.length;
+    rows.push({
+      registry: adapter.name,
+      placement,
+      broadcasts: total,
+      failed: floods.reduce((n, f) => n + f.failed, 0),
+      perSecond: Math.round(total / (Math.max(...floods.map((f) => f.ms)) / 1000)),
+      masterCpu: after.map((ms, i) => (ms - before[i]) / total),
+    });
+  }
+  return rows;
+}
+
+/**
+ * The Redis Cluster of the run: TIDINGS_REDIS_CLUSTER's seeds, or a private one from scripts/redis-cluster.sh
+ * (stopped by `close`); with 30 channel names on its first master and 30 spread 10 a master.
+ */
+async function openCluster() {
+  const { Redis } = await import('ioredis');
+  const script = new URL('../scripts/redis-cluster.sh', import.meta.url).pathname;
+  let dir;
+  let seeds = process.env.TIDINGS_REDIS_CLUSTER;
+  if (seeds === undefined) {
+    dir = mkdtempSync(join(tmpdir(), 'tidings-bench-cluster-'));
+    seeds = execFileSync(script, ['start', dir], { encoding: 'utf8' }).trim();
+  }
+  const seed = new Redis(seeds.split(',')[0]);
+  // CLUSTER SLOTS: [[first, last, [host, port, id], ...replicas], ...]
+  const ranges = await seed.cluster('SLOTS');
+  const ports = [...new Set(ranges.map((range) => range[2][1]))].sort();
+  const masters = ports.map((port) => new Redis(port, '127.0.0.1'));
+  const masterOf = async (channel) => {
+    const slot = await seed.cluster('KEYSLOT', `{${channel}}`);
+    return ports.indexOf(ranges.find(([first, last]) => first <= slot && slot <= last)[2][1]);
+  };
+  const onFirstMaster = [];
+  const spread = [];
+  const perMaster = ports.map(() => 0);
+  for (let i = 0; onFirstMaster.length < 30 || spread.length < 30; i++) {
+    const channel = `f${i}`;
+    const master = await masterOf(channel);
+    if (master === 0 && onFirstMaster.length < 30) onFirstMaster.push(channel);
+    if (perMaster[master] < 10) {
+      perMaster[master]++;
+      spread.push(channel);
+    }
+  }
+  return {
+    seeds,
+    masters: ports.length,
+    onFirstMaster,
+    spread,
+    /** Each master's user + system CPU so far (INFO cpu), ms. */
+    cpuByMaster: () => Promise.all(masters.map(async (redis) => cpuFromInfo(await redis.info('cpu')))),
+    async deleteKeys(prefix) {
+      for (const redis of masters) await deleteMatching(redis, prefix);
+    },
+    close() {
+      seed.disconnect();
+      for (const redis of masters) redis.disconnect();
+      if (dir !== undefined) execFileSync(script, ['stop', dir]);
+    },
+  };
+}
+
+/** User + system CPU (ms) from an INFO cpu reply. */
+function cpuFromInfo(info) {
+  const field = (name) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)[1]);
+  return (field('used_cpu_user') + field('used_cpu_sys')) * 1000;
+}
+
+/** Deletes every key under `prefix` on `redis`, one a command. */
+async function deleteMatching(redis, prefix) {
+  const keys = [];
+  let cursor = '0';
+  do {
+    const [next, found] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    cursor = next;
+    keys.push(...found);
+  } while (cursor !== '0');
+  for (const key of keys) await redis.del(key);
+}
+
 /** A free TCP port on 127.0.0.1. */
 async function freePort() {
   const probe = createTcpServer().listen(0, '127.0.0.1');
@@ -302,26 +451,16 @@ async function openRedis() {
     url = `redis://127.0.0.1:${port}`;
   }
   const redis = new Redis(url, { retryStrategy: (n) => (n > 50 ? null : 100) });
+  redis.on('error', () => {}); // refused while a private redis-server starts; ping() below fails if it never does
   await redis.ping();
   return {
     url,
     private: server !== undefined,
     /** Redis's user + system CPU so far (INFO cpu), ms. */
     async cpuMs() {
-      const info = await redis.info('cpu');
-      const field = (name) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)[1]);
-      return (field('used_cpu_user') + field('used_cpu_sys')) * 1000;
+      return cpuFromInfo(await redis.info('cpu'));
     },
-    async deleteKeys(prefix) {
-      const keys = [];
-      let cursor = '0';
-      do {
-        const [next, found] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-        cursor = next;
-        keys.push(...found);
-      } while (cursor !== '0');
-      for (const key of keys) await redis.del(key);
-    },
+    deleteKeys: (prefix) => deleteMatching(redis, prefix),
     async close() {
       redis.disconnect();
       if (server !== undefined) {
@@ -352,8 +491,9 @@ async function main() {
       channels: { type: 'string', default: '10,1000,20000' },
       'channel-broadcasts': { type: 'string', default: '200' },
       'channel-rate': { type: 'string', default: '50' },
+      'cluster-broadcasts': { type: 'string', default: '10000' },
       before: { type: 'string' },
-      only: { type: 'string', default: 'fanout,channels' },
+      only: { type: 'string', default: 'fanout,channels,cluster' },
     },
   });
   const redis = await openRedis();
@@ -365,6 +505,7 @@ async function main() {
     size: Number(values.size),
     channelBroadcasts: Number(values['channel-broadcasts']),
     channelRate: Number(values['channel-rate']),
+    clusterBroadcasts: Number(values['cluster-broadcasts']),
     redis,
   };
   const adapters = [{ name: 'this adapter', url: '@tidings/redis' }];
@@ -421,6 +562,27 @@ async function main() {
         );
       }
       lost ||= rows.some((r) => r.lost > 0);
+    }
+    if (only.includes('cluster')) {
+      const cluster = await openCluster();
+      try {
+        console.log(
+          `\ncluster: ${cluster.masters} masters + replicas, 2 servers each broadcasting ${options.clusterBroadcasts} events (${FLOOD_IN_FLIGHT} in flight) round-robin over 30 channels`,
+        );
+        const rows = [];
+        for (const adapter of adapters) rows.push(...(await clusterThroughput(adapter, cluster, options)));
+        console.log(
+          "\n| registry | channels on | broadcasts | failed | broadcasts/s | each master's CPU ms / broadcast |",
+        );
+        console.log('| --- | --- | --- | --- | --- | --- |');
+        for (const r of rows) {
+          console.log(
+            `| ${r.registry} | ${r.placement} | ${r.broadcasts} | ${r.failed} | ${r.perSecond.toLocaleString('en-US')} | ${r.masterCpu.map(fixed).join(' / ')} |`,
+          );
+        }
+      } finally {
+        cluster.close();
+      }
     }
   } finally {
     await redis.close();
