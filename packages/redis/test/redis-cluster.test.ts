@@ -68,7 +68,7 @@ describeWithCluster('the test Redis Cluster (TIDINGS_REDIS_CLUSTER)', () => {
  */
 const WAITS_FOR_ADAPTER: Record<string, string> = {
   'six channels, two on each master, 20 clients each on both servers: every client gets its channel log once, in order':
-    'a client whose history() joins a shared XRANGE that was issued before live events it then never got misses them (seen: 10 to 18 events in a row, in about half the runs); a shared read must also be keyed by the feed position',
+    'in about half the full-file runs one client (or a few) misses 10 to 18 events in a row mid-stream while the others get them; likely cause: a history() that joins a shared XRANGE issued before live events this client was not yet holding (SharedReads keyed by channel and position only, not by the feed position)',
   '1,000 clients resuming from one position on one channel share their reads (INFO commandstats)':
     'only reads in flight are shared: 30 to 59 XRANGE calls for 1,000 clients on 2 servers, not one a server',
   'a client resuming from before the lost events is told of the gap, not handed what follows as if complete':
