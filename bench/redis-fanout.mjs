@@ -472,6 +472,18 @@ async function openRedis() {
   };
 }
 
+/** Prints a markdown table: a header row, then one row a list of cells. */
+function printTable(header, rows) {
+  console.log(`\n| ${header.join(' | ')} |`);
+  console.log(`|${' --- |'.repeat(header.length)}`);
+  for (const cells of rows) console.log(`| ${cells.join(' | ')} |`);
+}
+
+/** ` (N publishes failed)`, or nothing. */
+function failedNote(failed) {
+  return failed ? ` (${failed} publishes failed)` : '';
+}
+
 function fixed(n) {
   return Number.isFinite(n) ? n.toFixed(2) : '–';
 }
@@ -526,16 +538,30 @@ async function main() {
       const rows = [];
       for (const workload of ['burst', 'paced'])
         for (const adapter of [undefined, ...adapters]) rows.push(await fanout(adapter, workload, options));
-      console.log(
-        '\n| workload | registry | clients | delivered | lost | events/s delivered | latency p50 ms | p99 ms | load client CPU |',
+      printTable(
+        [
+          'workload',
+          'registry',
+          'clients',
+          'delivered',
+          'lost',
+          'events/s delivered',
+          'latency p50 ms',
+          'p99 ms',
+          'load client CPU',
+        ],
+        rows.map((r) => [
+          r.workload,
+          r.registry,
+          r.clients,
+          r.delivered,
+          `${r.lost}${failedNote(r.failedPublishes)}`,
+          r.eventsPerSecond.toLocaleString('en-US'),
+          fixed(r.p50),
+          fixed(r.p99),
+          percent(r.clientCpu),
+        ]),
       );
-      console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
-      for (const r of rows) {
-        const failed = r.failedPublishes ? ` (${r.failedPublishes} publishes failed)` : '';
-        console.log(
-          `| ${r.workload} | ${r.registry} | ${r.clients} | ${r.delivered} | ${r.lost}${failed} | ${r.eventsPerSecond.toLocaleString('en-US')} | ${fixed(r.p50)} | ${fixed(r.p99)} | ${percent(r.clientCpu)} |`,
-        );
-      }
       const memory = rows.find((r) => r.workload === 'paced' && r.registry === 'in memory');
       for (const r of rows.filter((row) => row.workload === 'paced' && row !== memory)) {
         console.log(
@@ -551,16 +577,30 @@ async function main() {
       const rows = [];
       for (const channels of values.channels.split(',').map(Number))
         for (const adapter of adapters) rows.push(await channelCost(adapter, channels, options));
-      console.log(
-        '\n| registry | channels | broadcasts | lost | Redis CPU ms / broadcast | server CPU ms / broadcast | latency p50 ms | p99 ms | load client CPU |',
+      printTable(
+        [
+          'registry',
+          'channels',
+          'broadcasts',
+          'lost',
+          'Redis CPU ms / broadcast',
+          'server CPU ms / broadcast',
+          'latency p50 ms',
+          'p99 ms',
+          'load client CPU',
+        ],
+        rows.map((r) => [
+          r.registry,
+          r.channels.toLocaleString('en-US'),
+          r.broadcasts,
+          `${r.lost}${failedNote(r.failedPublishes)}`,
+          fixed(r.redisMs),
+          fixed(r.serverMs),
+          fixed(r.p50),
+          fixed(r.p99),
+          percent(r.clientCpu),
+        ]),
       );
-      console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
-      for (const r of rows) {
-        const failed = r.failedPublishes ? ` (${r.failedPublishes} publishes failed)` : '';
-        console.log(
-          `| ${r.registry} | ${r.channels.toLocaleString('en-US')} | ${r.broadcasts} | ${r.lost}${failed} | ${fixed(r.redisMs)} | ${fixed(r.serverMs)} | ${fixed(r.p50)} | ${fixed(r.p99)} | ${percent(r.clientCpu)} |`,
-        );
-      }
       lost ||= rows.some((r) => r.lost > 0);
     }
     if (only.includes('cluster')) {
@@ -571,15 +611,17 @@ async function main() {
         );
         const rows = [];
         for (const adapter of adapters) rows.push(...(await clusterThroughput(adapter, cluster, options)));
-        console.log(
-          "\n| registry | channels on | broadcasts | failed | broadcasts/s | each master's CPU ms / broadcast |",
+        printTable(
+          ['registry', 'channels on', 'broadcasts', 'failed', 'broadcasts/s', "each master's CPU ms / broadcast"],
+          rows.map((r) => [
+            r.registry,
+            r.placement,
+            r.broadcasts,
+            r.failed,
+            r.perSecond.toLocaleString('en-US'),
+            r.masterCpu.map(fixed).join(' / '),
+          ]),
         );
-        console.log('| --- | --- | --- | --- | --- | --- |');
-        for (const r of rows) {
-          console.log(
-            `| ${r.registry} | ${r.placement} | ${r.broadcasts} | ${r.failed} | ${r.perSecond.toLocaleString('en-US')} | ${r.masterCpu.map(fixed).join(' / ')} |`,
-          );
-        }
       } finally {
         cluster.close();
       }
