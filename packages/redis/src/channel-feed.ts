@@ -35,6 +35,8 @@ export class ChannelFeed {
   #lastId: string | undefined;
   readonly #waiting: Run[] = [];
   #filling = false;
+  /** A catch-up was asked for during a fill, whose read may have come too early for it: read once more. */
+  #fillAgain = false;
   /** A catch-up was asked for before the start position was known. */
   #fillOnStart = false;
   #retry: NodeJS.Timeout | undefined;
@@ -67,9 +69,13 @@ export class ChannelFeed {
    * waited. Used for a hole, and after the live feed reconnected (messages sent while it was away are gone).
    */
   catchUp(): void {
-    if (this.#closed || this.#filling) return;
+    if (this.#closed) return;
     if (this.#lastId === undefined) {
       this.#fillOnStart = true;
+      return;
+    }
+    if (this.#filling) {
+      this.#fillAgain = true;
       return;
     }
     this.#filling = true;
@@ -95,12 +101,15 @@ export class ChannelFeed {
 
   async #fill(): Promise<void> {
     try {
-      for (;;) {
-        const entries = await this.#source.readAfter(this.#lastId!);
-        if (this.#closed) return;
-        this.#deliver(entries);
-        if (entries.length < this.#source.readCount) break;
-      }
+      do {
+        this.#fillAgain = false;
+        for (;;) {
+          const entries = await this.#source.readAfter(this.#lastId!);
+          if (this.#closed) return;
+          this.#deliver(entries);
+          if (entries.length < this.#source.readCount) break;
+        }
+      } while (this.#fillAgain);
     } catch (err) {
       if (this.#closed) return;
       this.#source.onError(err instanceof Error ? err : new Error(String(err)));

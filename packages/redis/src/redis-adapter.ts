@@ -75,7 +75,8 @@ class RedisStreamsAdapter implements BroadcastAdapter {
   readonly #redis: RedisClient;
   readonly #ownsClient: boolean;
   readonly #settings: Settings;
-  readonly #publishCommand: PublishCommand;
+  /** What every publish script gets: the stream's bounds and the publish command (SPUBLISH on a cluster). */
+  readonly #publishSettings: { maxLen: number; ttl: number; command: PublishCommand };
   readonly #gate: CommandGate;
   readonly #live: LiveFeed;
   readonly #onError: (err: Error) => void;
@@ -92,7 +93,8 @@ class RedisStreamsAdapter implements BroadcastAdapter {
     const clients = openClients(options.redis, connectionNames(settings.prefix, options.name), this.#onError);
     this.#redis = clients.commands;
     this.#ownsClient = clients.ownsCommands;
-    this.#publishCommand = isCluster(clients.commands) ? 'SPUBLISH' : 'PUBLISH';
+    const command = isCluster(clients.commands) ? 'SPUBLISH' : 'PUBLISH';
+    this.#publishSettings = { maxLen: settings.maxLen, ttl: settings.ttl, command };
     this.#gate = new CommandGate(this.#redis, settings.timeout);
     this.#live = new LiveFeed(clients.live, {
       timeout: settings.timeout,
@@ -109,9 +111,8 @@ class RedisStreamsAdapter implements BroadcastAdapter {
   /** The publish script: XADD, PEXPIRE and the live message in one step; resolves to the entry id. */
   async publish(channel: string, event: WireEvent): Promise<string> {
     const key = this.#key(channel);
-    const settings = { maxLen: this.#settings.maxLen, ttl: this.#settings.ttl, command: this.#publishCommand };
     return await this.#gate.run('publish', (redis, stillWanted) =>
-      runPublishScript(redis, key, settings, encodeEntry(event), stillWanted),
+      runPublishScript(redis, key, this.#publishSettings, encodeEntry(event), stillWanted),
     );
   }
 
@@ -127,7 +128,7 @@ class RedisStreamsAdapter implements BroadcastAdapter {
       const last = await this.#gate.run('subscribe', (redis) => redis.xrevrange(key, '+', '-', 'COUNT', 1));
       feed.start(last[0]?.[0] ?? BEFORE_ALL);
     } catch (err) {
-      if (this.#feeds.get(key) === feed) this.#drop(key);
+      if (this.#feeds.get(key) === feed) void this.#drop(key);
       throw err;
     }
   }
