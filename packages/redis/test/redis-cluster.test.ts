@@ -64,11 +64,11 @@ describeWithCluster('the test Redis Cluster (TIDINGS_REDIS_CLUSTER)', () => {
 
 /**
  * Tests that fail on today's adapter (packages/redis/src, issue 13) and wait for a fix there: each is skipped
- * with its reason printed. Delete an entry to run its test again.
+ * with its reason printed (TIDINGS_RUN_WAITING=1 runs them anyway, to check a fix). Delete an entry once fixed.
  */
 const WAITS_FOR_ADAPTER: Record<string, string> = {
   'six channels, two on each master, 20 clients each on both servers: every client gets its channel log once, in order':
-    'in about half the full-file runs one client (or a few) misses 10 to 18 events in a row mid-stream while the others get them; likely cause: a history() that joins a shared XRANGE issued before live events this client was not yet holding (SharedReads keyed by channel and position only, not by the feed position)',
+    'in some runs (4 of 11 with the harness failover just before it, still 1 of 6 after a4a61bf) one client or a few miss 10 to 18 events in a row mid-stream while the others get them; likely cause: a history() that joins a shared XRANGE issued before live events this client was not yet holding (SharedReads keyed by channel and position only, not by the feed position)',
   '1,000 clients resuming from one position on one channel share their reads (INFO commandstats)':
     'only reads in flight are shared: 30 to 59 XRANGE calls for 1,000 clients on 2 servers, not one a server',
   'a client resuming from before the lost events is told of the gap, not handed what follows as if complete':
@@ -78,7 +78,7 @@ const WAITS_FOR_ADAPTER: Record<string, string> = {
 /** `test`, or `test.skip` with the reason printed while the test waits for the adapter. */
 function adapterTest(name: string, fn: () => Promise<void>, timeout?: number): void {
   const reason = WAITS_FOR_ADAPTER[name];
-  if (reason === undefined) {
+  if (reason === undefined || process.env.TIDINGS_RUN_WAITING === '1') {
     test(name, fn, timeout);
   } else {
     console.warn(`Skipping "${name}": waits for the adapter: ${reason}.`);
