@@ -3,7 +3,10 @@ import type { Config } from 'jest';
 
 // One project a package; workspace packages resolve to their sources, so tests need no build first.
 const moduleNameMapper = {
-  '^@tidings/(core|express|fastify|redis|client|testkit)$': path.join(__dirname, 'packages/$1/src/index.ts'),
+  // Every workspace package by name, from its sources; the private test kit's suites by file too
+  // ('@tidings/testkit/channel-scenarios').
+  '^@tidings/([a-z-]+)$': path.join(__dirname, 'packages/$1/src/index.ts'),
+  '^@tidings/testkit/(.+)$': path.join(__dirname, 'packages/testkit/src/$1.ts'),
   '^(\\.{1,2}/.*)\\.js$': '$1',
 };
 

@@ -4,9 +4,8 @@
  * reads them back with eventsource-parser to check what a client really dispatches.
  */
 import { encodeComment, encodeEvent, event, type SseEvent, SseEventBuilder } from '@tidings/core';
-import { specCases } from '@tidings/testkit';
+import { parseStream, specCases } from '@tidings/testkit';
 import type { EventSourceMessage } from 'eventsource-parser';
-import { parseStream } from './support/parse';
 
 /** The data a client reads for `input`: strings as given with CR and CRLF as LF, anything else as JSON. */
 function expectedEvents(input: SseEvent): EventSourceMessage[] {

@@ -1,12 +1,13 @@
 /**
  * The two real browsers, behind one small interface: Debian's Chromium through playwright-core, and Debian's
  * Firefox ESR through puppeteer-core over WebDriver BiDi (playwright-core cannot drive a stock Firefox). Neither
- * library downloads a browser. Outside CI a missing browser skips its suite with the reason printed.
+ * library downloads a browser; paths and Chromium's flags come from @tidings/testkit, as does `describeWith`, which
+ * skips a suite outside CI when its browser is missing.
  */
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
 import * as path from 'node:path';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, FIREFOX_PATH, type Service } from '@tidings/testkit';
 import { chromium } from 'playwright-core';
 
 /** What the tests do with a page: load it, run an expression in it, wait until one is truthy. */
@@ -26,31 +27,18 @@ export interface LaunchedBrowser {
 
 export interface BrowserDriver {
   name: string;
-  executablePath: string;
-  /** What to do when the browser is missing. */
-  install: string;
+  /** The @tidings/testkit service a suite on this browser needs. */
+  service: Service;
   launch(): Promise<LaunchedBrowser>;
 }
 
 const WAIT_MS = 5000;
 
-/** Chromium's flags for a closed network (TOOLCHAIN.md): no background connections, no QUIC. */
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
 export const chromiumDriver: BrowserDriver = {
   name: 'Chromium',
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  install: '`apt-get install -y chromium` (or set CHROMIUM_PATH)',
+  service: 'chromium',
   async launch() {
-    const browser = await chromium.launch({ executablePath: this.executablePath, headless: true, args: CHROMIUM_ARGS });
+    const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
     return {
       async newPage() {
         const page = await browser.newPage();
@@ -76,8 +64,7 @@ export const chromiumDriver: BrowserDriver = {
  */
 export const firefoxDriver: BrowserDriver = {
   name: 'Firefox ESR',
-  executablePath: process.env.FIREFOX_PATH ?? '/usr/bin/firefox-esr',
-  install: '`apt-get install -y firefox-esr` (or set FIREFOX_PATH)',
+  service: 'firefox',
   async launch() {
     const worker = fork(path.join(__dirname, 'firefox-worker.mjs'), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const pending = new Map<number, { resolve(value: unknown): void; reject(err: Error): void }>();
@@ -98,7 +85,7 @@ export const firefoxDriver: BrowserDriver = {
         worker.send({ id, command, args });
       });
 
-    await call('launch', { executablePath: this.executablePath });
+    await call('launch', { executablePath: FIREFOX_PATH });
     return {
       async newPage() {
         const page = await call<number>('newPage');
@@ -117,25 +104,3 @@ export const firefoxDriver: BrowserDriver = {
     };
   },
 };
-
-/**
- * `describe` when the browser is installed. Otherwise, outside CI: skipped with the reason printed; under CI=true:
- * one failing test, since CI installs both browsers.
- */
-export function describeInBrowser(driver: BrowserDriver, name: string, body: () => void): void {
-  if (existsSync(driver.executablePath)) {
-    describe(name, body);
-    return;
-  }
-  const problem = `no ${driver.name} at ${driver.executablePath}: ${driver.install}`;
-  if (process.env.CI === 'true') {
-    describe(name, () => {
-      test(`needs ${driver.name} (CI installs it)`, () => {
-        throw new Error(problem);
-      });
-    });
-  } else {
-    console.warn(`Skipping "${name}": ${problem}.`);
-    describe.skip(name, body);
-  }
-}

@@ -4,8 +4,9 @@
  * on 401, replay with Last-Event-ID after the server destroys the socket, and long-poll mode.
  */
 import { event } from '@tidings/core';
+import { describeWith } from '@tidings/testkit';
 import { bundleClient, RETRY_MS, type StreamRequest, startExpress, startFastify, type TestServer, TOKEN } from './apps';
-import { type BrowserDriver, type BrowserPage, describeInBrowser, type LaunchedBrowser } from './drivers';
+import type { BrowserDriver, BrowserPage, LaunchedBrowser } from './drivers';
 
 /** What `window.streamRecord(key)` returns (see page.mjs). */
 interface StreamRecord {
@@ -46,7 +47,7 @@ async function broadcastNews(server: TestServer, channel: string, values: number
 
 /** The browser suite: one browser launch, then each scenario against each server. */
 export function browserSuite(driver: BrowserDriver): void {
-  describeInBrowser(driver, `@tidings/client in ${driver.name}`, () => {
+  describeWith([driver.service], `@tidings/client in ${driver.name}`, () => {
     let browser: LaunchedBrowser;
     let clientBundle: string;
 
