@@ -33,7 +33,12 @@ const config: Config = {
     project('redis', ['packages/redis/test']),
     project('examples', ['examples/dashboard/test']),
     // Imports the built packages (run `pnpm build` first; `pnpm test` does).
-    project('dist', ['test'], { moduleNameMapper: {} }),
+    project('dist', ['test'], {
+      moduleNameMapper: {},
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/runtimes/'],
+    }),
+    // The same handlers served by real runtimes (Node, Bun, Deno, workerd, edge runtime) in child processes.
+    project('runtimes', ['test/runtimes'], { moduleNameMapper: {} }),
   ],
 };
 
