@@ -82,3 +82,54 @@ describe.each(packages)('$manifest.name', ({ dir, manifest }) => {
     expect(result.analysis.problems).toEqual([]);
   });
 });
+
+describe('an emitter made by the other build of @tidings/core (ESM beside CommonJS)', () => {
+  // One process loads both builds, as an app does when it `import`s core and `require`s an adapter. The emitter of
+  // one copy is given to the other copy's channel, registry and adapter host: refused with a clear error before any
+  // byte, or (when it is the same copy) fully usable.
+  const script = `
+    import { createRequire } from 'node:module';
+    import * as http from 'node:http';
+    const esm = await import('@tidings/core');
+    const cjs = createRequire(process.cwd() + '/')('@tidings/core');
+    const out = {};
+    const codeOf = (fn) => { try { fn(); return 'accepted'; } catch (err) { return err.code; } };
+    out.distinct = esm.SseEmitter !== cjs.SseEmitter;
+    out.recognised = esm.isEmitter(new cjs.SseEmitter());
+    out.errorRecognised = esm.isSseError(new cjs.SseClosedError()) && new cjs.SseClosedError() instanceof esm.SseError;
+    out.subscribe = codeOf(() => new esm.ChannelRegistry().channel('c').subscribe(new cjs.SseEmitter()));
+    out.track = codeOf(() => new esm.ChannelRegistry().track(new cjs.SseEmitter()));
+    out.sameCopy = codeOf(() => new cjs.ChannelRegistry().channel('c').subscribe(new cjs.SseEmitter()));
+    // A handler that returns the foreign emitter: the host rejects before writing anything.
+    const host = new esm.SseHost();
+    const server = http.createServer((req, res) => {
+      host.serve({ req, res, logError() {} }, () => new cjs.SseEmitter()).catch((err) => {
+        out.served = { code: err.code, headersSent: res.headersSent };
+        res.statusCode = 500;
+        res.end();
+      });
+    });
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const answer = await fetch('http://127.0.0.1:' + server.address().port + '/');
+    out.status = answer.status;
+    out.body = await answer.text();
+    server.close();
+    console.log(JSON.stringify(out));`;
+
+  test('is recognised, and refused with SSE_ERR_FOREIGN_EMITTER before any byte', async () => {
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: path.join(root, 'packages/core'),
+    });
+    expect(JSON.parse(stdout)).toEqual({
+      distinct: true,
+      recognised: true,
+      errorRecognised: true,
+      subscribe: 'SSE_ERR_FOREIGN_EMITTER',
+      track: 'SSE_ERR_FOREIGN_EMITTER',
+      sameCopy: 'accepted',
+      served: { code: 'SSE_ERR_FOREIGN_EMITTER', headersSent: false },
+      status: 500,
+      body: '',
+    });
+  });
+});

@@ -3,13 +3,10 @@
  * and channel authorization (`authorize(req, channel)`, answered 401/403). A refusal is always a whole, normal
  * JSON response written before any byte of stream, never a half-open stream.
  */
-import {
-  type SseInvalidChannelError,
-  SseInvalidOptionError,
-  SseTooManyConnectionsError,
-  SseUnauthorizedError,
-} from './errors.js';
-import type { SseRequest, SseResponse } from './sink.js';
+import { type SseInvalidChannelError, SseTooManyConnectionsError, SseUnauthorizedError } from './errors.js';
+import { checkNonNegativeInteger, checkPositiveInteger } from './options.js';
+import { jsonAnswer } from './transport.js';
+import type { SseRequest, SseResponse } from './transport-node.js';
 
 /** The defaults of the admission options. */
 export const ADMISSION_DEFAULTS = Object.freeze({
@@ -66,18 +63,13 @@ export class ConnectionLimit {
   readonly retryAfter: number;
 
   constructor(options: ConnectionLimitOptions = {}) {
-    this.max = options.maxConnections ?? ADMISSION_DEFAULTS.maxConnections;
-    this.retryAfter = options.retryAfter ?? ADMISSION_DEFAULTS.retryAfter;
-    if (this.max !== Number.POSITIVE_INFINITY && (!Number.isSafeInteger(this.max) || this.max < 1)) {
-      throw new SseInvalidOptionError(
-        `maxConnections must be a positive integer (open streams), got ${String(this.max)}.`,
-      );
-    }
-    if (!Number.isSafeInteger(this.retryAfter) || this.retryAfter < 0) {
-      throw new SseInvalidOptionError(
-        `retryAfter must be a non-negative integer (seconds), got ${String(this.retryAfter)}.`,
-      );
-    }
+    const max = options.maxConnections ?? ADMISSION_DEFAULTS.maxConnections;
+    this.max = checkPositiveInteger('maxConnections', max, 'open streams', true);
+    this.retryAfter = checkNonNegativeInteger(
+      'retryAfter',
+      options.retryAfter ?? ADMISSION_DEFAULTS.retryAfter,
+      'seconds',
+    );
   }
 
   /** Throws `SSE_ERR_TOO_MANY_CONNECTIONS` when `open` has reached the limit. */
@@ -108,13 +100,8 @@ export function refusalOf(err: AdmissionError): SseRefusal {
 /** Core's default for `SseExchange.refuse`: a complete JSON response on the Node response, unless it has begun. */
 export function writeRefusal(res: SseResponse, refusal: SseRefusal): void {
   if (res.headersSent || res.writableEnded) return;
-  const text = JSON.stringify(refusal.body);
-  const headers: Record<string, string> = {
-    ...refusal.headers,
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': String(Buffer.byteLength(text)),
-  };
-  for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
-  res.writeHead(refusal.status);
-  res.end(text);
+  const answer = jsonAnswer(refusal.status, refusal.body, refusal.headers);
+  for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value);
+  res.writeHead(answer.status);
+  res.end(answer.text);
 }

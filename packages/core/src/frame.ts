@@ -3,6 +3,7 @@
  * `text/event-stream` format, and refuses any field value that could forge another field or event.
  */
 import { SseInvalidFieldError, SseSerializeError } from './errors.js';
+import { utf8 } from './text.js';
 
 /** One event, as the fields of an event-stream frame. */
 export interface SseEvent<T = unknown> {
@@ -111,7 +112,7 @@ export function toEvent(value: unknown): Readonly<SseEvent> {
  * short-polling (JSON) client gets. `data` is the text as an EventSource would see it.
  */
 export interface PreparedEvent {
-  readonly frame: Buffer;
+  readonly frame: Uint8Array;
   readonly id?: string;
   readonly event?: string;
   readonly data?: string;
@@ -120,7 +121,7 @@ export interface PreparedEvent {
 /** Encodes `ev` once into a {@link PreparedEvent}. Throws like {@link encodeEvent}. */
 export function prepareEvent(ev: Readonly<SseEvent>, serialize?: Serializer): PreparedEvent {
   const data = ev.data === undefined ? undefined : serializeData(ev.data, serialize);
-  const frame = Buffer.from(encodeEvent(data === undefined ? ev : { ...ev, data }));
+  const frame = utf8(encodeEvent(data === undefined ? ev : { ...ev, data }));
   return { frame, id: ev.id === undefined ? undefined : String(ev.id), event: ev.event, data };
 }
 

@@ -1,3 +1,11 @@
+/**
+ * @tidings/core, Node entry point: everything, with `SseEmitter.attach()` bound to Node responses.
+ */
+import { provideNodeBinding } from './emitter.js';
+import { nodeBinding } from './node-binding.js';
+
+provideNodeBinding(nodeBinding);
+
 export type { BroadcastAdapter, StoredEvent, WireEvent } from './adapter.js';
 export {
   ADMISSION_DEFAULTS,
@@ -23,11 +31,13 @@ export {
 } from './emitter.js';
 export {
   isSseError,
+  SSE_ERROR_CODES,
   SseAdapterUnavailableError,
   SseAlreadyAttachedError,
   SseClosedError,
   SseError,
   type SseErrorCode,
+  SseForeignEmitterError,
   SseHeadersSentError,
   SseInvalidChannelError,
   SseInvalidFieldError,
@@ -36,6 +46,7 @@ export {
   SseSerializeError,
   SseSlowClientError,
   SseTooManyConnectionsError,
+  SseTypeError,
   SseUnauthorizedError,
 } from './errors.js';
 export {
@@ -48,7 +59,14 @@ export {
   type SseEvent,
   SseEventBuilder,
 } from './frame.js';
-export { type OpenChannelStream, type OpenStream, type SseExchange, SseHost, type SseHostOptions } from './handler.js';
+export {
+  type OpenChannelStream,
+  type OpenStream,
+  type SseExchange,
+  SseHost,
+  type SseHostOptions,
+  type StreamLogLevel,
+} from './host.js';
 export { keepAliveTimerCount } from './keepalive.js';
 export {
   ChannelRegistry,
@@ -59,5 +77,6 @@ export {
   type RegistryStats,
 } from './registry.js';
 export { type LastEventIdRejection, MAX_LAST_EVENT_ID_BYTES, readLastEventId, wantsJson } from './request.js';
-export { type SseRequest, type SseResponse, STREAM_HEADERS } from './sink.js';
 export { isEmitter, isSseSource, type SseIterable, type SseSource } from './source.js';
+export { STREAM_HEADERS } from './transport.js';
+export type { SseRequest, SseResponse } from './transport-node.js';

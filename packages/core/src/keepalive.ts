@@ -2,24 +2,25 @@
  * Keep-alive pings on shared timers: one unref'd interval per distinct period, however many streams use it,
  * so 5,000 idle clients cost one timer, not 5,000.
  */
-import { kPing } from './symbols.js';
+import { unref } from './internal.js';
 
-/** What a shared timer pings: an object with a `[kPing]()` method (an emitter), so no stream holds a closure. */
+/** What a shared timer pings: a stream, through its `ping()` method, so no stream holds a closure. */
 export interface KeepAliveMember {
-  [kPing](): void;
+  ping(): void;
 }
 
-const groups = new Map<number, { timer: NodeJS.Timeout; members: Set<KeepAliveMember> }>();
+const groups = new Map<number, { timer: ReturnType<typeof setInterval>; members: Set<KeepAliveMember> }>();
 
 /** Pings `member` every `periodMs` until {@link stopKeepAlive}. */
 export function startKeepAlive(member: KeepAliveMember, periodMs: number): void {
   let group = groups.get(periodMs);
   if (group === undefined) {
     const members = new Set<KeepAliveMember>();
-    const timer = setInterval(() => {
-      for (const m of members) m[kPing]();
-    }, periodMs);
-    timer.unref();
+    const timer = unref(
+      setInterval(() => {
+        for (const m of members) m.ping();
+      }, periodMs),
+    );
     group = { timer, members };
     groups.set(periodMs, group);
   }

@@ -4,15 +4,16 @@
  */
 import type { BroadcastAdapter } from './adapter.js';
 import { ConnectionLimit, type ConnectionLimitOptions } from './admission.js';
-import { type BroadcastOptions, Channel, type ChannelContext, warn } from './channel.js';
-import type { SseEmitter } from './emitter.js';
-import { SseInvalidChannelError, SseInvalidOptionError } from './errors.js';
+import { type BroadcastOptions, Channel, type ChannelContext } from './channel.js';
+import { streamOf } from './emitter.js';
+import { SseInvalidChannelError } from './errors.js';
 import { type PreparedEvent, prepareEvent, type Serializer, toEvent } from './frame.js';
-import { type DeliveryCounters, kCounters, kDeliver, kOnFinish } from './symbols.js';
+import { type AnyEmitter, warn } from './internal.js';
+import { AdapterLog } from './log-adapter.js';
+import { MemoryLog } from './log-memory.js';
+import { checkNonNegativeInteger } from './options.js';
+import type { DeliveryCounters, StreamHandle } from './stream.js';
 import { hasControlCharacter } from './text.js';
-
-// biome-ignore lint/suspicious/noExplicitAny: a registry holds emitters of any event map
-type AnyEmitter = SseEmitter<any>;
 
 /** Options of {@link ChannelRegistry}. */
 export interface ChannelRegistryOptions extends ConnectionLimitOptions {
@@ -60,7 +61,7 @@ export interface RegistryStats {
  */
 export class ChannelRegistry {
   readonly #channels = new Map<string, Channel>();
-  readonly #open = new Set<AnyEmitter>();
+  readonly #open = new Set<StreamHandle>();
   readonly #counters: DeliveryCounters = { eventsSent: 0, bytesSent: 0, slowClosed: 0 };
   readonly #ctx: ChannelContext;
   readonly #adapter: BroadcastAdapter | undefined;
@@ -68,29 +69,32 @@ export class ChannelRegistry {
   readonly #limit: ConnectionLimit;
   #closed = false;
   #closing: Promise<void> | undefined;
-  /** One function untracks every stream (a `kOnFinish` callback gets its emitter): no closure per stream. */
-  readonly #untrack = (em: AnyEmitter): void => {
-    this.#open.delete(em);
+  /** One function untracks every stream (a completion callback gets its stream): no closure per stream. */
+  readonly #untrack = (stream: StreamHandle): void => {
+    this.#open.delete(stream);
   };
 
   /** Throws `SSE_ERR_INVALID_OPTION` for a `history` that is not a non-negative integer, or a bad connection limit. */
   constructor(options: ChannelRegistryOptions = {}) {
-    const history = options.history ?? REGISTRY_DEFAULTS.history;
-    if (!Number.isSafeInteger(history) || history < 0) {
-      throw new SseInvalidOptionError(
-        `history must be a non-negative integer (events per channel), got ${String(history)}.`,
-      );
-    }
+    const history = checkNonNegativeInteger(
+      'history',
+      options.history ?? REGISTRY_DEFAULTS.history,
+      'events per channel',
+    );
     this.#limit = new ConnectionLimit(options);
-    this.#adapter = options.adapter;
-    this.#serialize = options.serialize;
+    const adapter = options.adapter;
+    const serialize = options.serialize;
+    this.#adapter = adapter;
+    this.#serialize = serialize;
+    // Unique per registry instance, so ids (and `except` tags) from before a restart are never taken for new ones.
+    const idPrefix = Date.now().toString(36);
     const onGap = options.onGap;
     this.#ctx = {
-      historySize: history,
-      adapter: options.adapter,
-      serialize: options.serialize,
-      idPrefix: Date.now().toString(36),
-      track: (em) => this.track(em),
+      makeLog: (name, deliver) =>
+        adapter === undefined
+          ? new MemoryLog(history, idPrefix, serialize, deliver)
+          : new AdapterLog(adapter, name, serialize, idPrefix, deliver),
+      track: (stream) => this.#track(stream),
       onGap: (channel, lastEventId, em) => {
         try {
           onGap?.(channel, lastEventId, em);
@@ -120,16 +124,10 @@ export class ChannelRegistry {
   /**
    * Counts `em` among this registry's open streams until it completes. Channels do this on subscribe;
    * adapters given a registry do it for every stream they open. After `close()`, `em` is completed at once.
+   * Throws `SSE_ERR_FOREIGN_EMITTER` for an emitter made by another copy of the package.
    */
   track(em: AnyEmitter): void {
-    if (this.#closed) {
-      em.complete();
-      return;
-    }
-    if (this.#open.has(em) || em.state === 'completed') return;
-    this.#open.add(em);
-    em[kCounters] = this.#counters;
-    em[kOnFinish](this.#untrack);
+    this.#track(streamOf(em));
   }
 
   /**
@@ -159,6 +157,22 @@ export class ChannelRegistry {
     return this.#closing;
   }
 
+  /** Counters for dashboards and metrics (see {@link RegistryStats}); a fresh object each call. */
+  stats(): RegistryStats {
+    return { channels: this.#channels.size, connections: this.#open.size, ...this.#counters };
+  }
+
+  #track(stream: StreamHandle): void {
+    if (this.#closed) {
+      stream.complete();
+      return;
+    }
+    if (this.#open.has(stream) || stream.ended) return;
+    this.#open.add(stream);
+    stream.counters = this.#counters;
+    stream.onFinish(this.#untrack);
+  }
+
   async #shutdown(final: unknown): Promise<void> {
     this.#closed = true;
     let prepared: PreparedEvent | undefined;
@@ -168,17 +182,12 @@ export class ChannelRegistry {
     } catch (err) {
       failure = err;
     }
-    for (const em of [...this.#open]) {
-      if (prepared !== undefined) em[kDeliver](prepared);
-      em.complete();
+    for (const stream of [...this.#open]) {
+      if (prepared !== undefined) stream.deliver(prepared);
+      stream.complete();
     }
     await this.#adapter?.close();
     if (failure !== undefined) throw failure;
-  }
-
-  /** Counters for dashboards and metrics (see {@link RegistryStats}); a fresh object each call. */
-  stats(): RegistryStats {
-    return { channels: this.#channels.size, connections: this.#open.size, ...this.#counters };
   }
 }
 

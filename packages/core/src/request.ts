@@ -1,9 +1,11 @@
 /**
  * What Tidings reads from a request: the client's last event id and whether it wants a stream or JSON.
  * Client input is untrusted: an id that is too long or holds control characters is ignored, never echoed.
+ * The readers take header values and the URL, so Node requests and Fetch `Request`s share them.
  */
-import type { SseRequest } from './sink.js';
-import { hasControlCharacter } from './text.js';
+import type { IncomingMessage } from 'node:http';
+import type { Http2ServerRequest } from 'node:http2';
+import { hasControlCharacter, utf8Length } from './text.js';
 
 /** Longest `Last-Event-ID` (header or query), in bytes, that is taken. */
 export const MAX_LAST_EVENT_ID_BYTES = 256;
@@ -11,6 +13,7 @@ export const MAX_LAST_EVENT_ID_BYTES = 256;
 /** Why a client's last event id was ignored. */
 export type LastEventIdRejection = 'too-long' | 'control-characters';
 
+/** What {@link readLastEventId} found. */
 export interface LastEventIdReading {
   /** The id to resume after, or undefined when absent or ignored. */
   lastEventId: string | undefined;
@@ -18,13 +21,20 @@ export interface LastEventIdReading {
   rejected?: LastEventIdRejection;
 }
 
+type NodeRequest = IncomingMessage | Http2ServerRequest;
+
 /** Reads `Last-Event-ID`, else the URL-decoded `?lastEventId=` query value (for EventSource polyfills). */
-export function readLastEventId(req: SseRequest): LastEventIdReading {
+export function readLastEventId(req: NodeRequest): LastEventIdReading {
   const header = req.headers['last-event-id'];
-  const raw = typeof header === 'string' ? header : queryValue(req.url, 'lastEventId');
+  return lastEventIdOf(typeof header === 'string' ? header : undefined, req.url);
+}
+
+/** {@link readLastEventId} from the header's value and the request URL (absolute or a path with its query). */
+export function lastEventIdOf(header: string | undefined | null, url: string | undefined): LastEventIdReading {
+  const raw = typeof header === 'string' ? header : queryValue(url, 'lastEventId');
   if (raw === undefined) return { lastEventId: undefined };
   // Length is checked in bytes, before the pattern, so a huge value costs nothing more.
-  if (raw.length > MAX_LAST_EVENT_ID_BYTES || Buffer.byteLength(raw) > MAX_LAST_EVENT_ID_BYTES) {
+  if (raw.length > MAX_LAST_EVENT_ID_BYTES || utf8Length(raw) > MAX_LAST_EVENT_ID_BYTES) {
     return { lastEventId: undefined, rejected: 'too-long' };
   }
   // Control characters are never part of an id Tidings sends.
@@ -37,8 +47,13 @@ export function readLastEventId(req: SseRequest): LastEventIdReading {
  * and no range that covers `text/event-stream` (the type itself, the `text` wildcard or the any-type wildcard).
  * A range with `q=0` is a refusal.
  */
-export function wantsJson(req: SseRequest): boolean {
+export function wantsJson(req: NodeRequest): boolean {
   const accept = req.headers.accept;
+  return acceptsOnlyJson(typeof accept === 'string' ? accept : undefined);
+}
+
+/** {@link wantsJson} from the `Accept` header's value. */
+export function acceptsOnlyJson(accept: string | undefined | null): boolean {
   if (typeof accept !== 'string') return false;
   const accepted = new Set<string>();
   for (const part of accept.toLowerCase().split(',')) {

@@ -8,6 +8,7 @@ import {
   readLastEventId,
   type SseExchange,
   type SseHost,
+  type StreamLogLevel,
 } from '@tidings/core';
 import type { Request, Response } from 'express';
 
@@ -49,7 +50,7 @@ export function bind(host: SseHost, req: Request, res: Response): void {
   (res as BoundResponse)[kHost] = host;
   req.lastEventId = readLastEventId(req).lastEventId;
   res.sse = (options) => host.open(exchangeOf(req, res), options);
-  res.sseChannel = (name, options) => host.subscribe(exchangeOf(req, res), name, options);
+  res.sseChannel = (name, options) => host.openChannelStream(exchangeOf(req, res), name, options);
 }
 
 /** Express writes headers straight to the Node response, so nothing needs copying before the stream starts. */
@@ -57,6 +58,14 @@ export function exchangeOf(req: Request, res: Response): SseExchange {
   return { req, res, logError };
 }
 
-function logError(err: unknown): void {
-  console.error('[@tidings/express] an event stream ended with an error:', err);
+/** Express has no logger: the console, at warn level for a slow client (normal operation under load). */
+function logError(err: unknown, level: StreamLogLevel): void {
+  if (level === 'warn') console.warn(`[@tidings/express] an event stream was closed: ${describe(err)}`);
+  else console.error('[@tidings/express] an event stream ended with an error:', err);
+}
+
+/** `CODE: message` for a Tidings error (one line, no stack: it is not a bug), the text of anything else. */
+function describe(err: unknown): string {
+  const { code, message } = (err ?? {}) as { code?: unknown; message?: unknown };
+  return typeof code === 'string' ? `${code}: ${String(message)}` : String(err);
 }

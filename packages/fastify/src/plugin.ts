@@ -10,6 +10,7 @@ import {
   SseHost,
   type SseHostOptions,
   STREAM_HEADERS,
+  type StreamLogLevel,
 } from '@tidings/core';
 import type {
   FastifyBaseLogger,
@@ -48,13 +49,19 @@ type AnyHandler = (this: FastifyInstance, request: FastifyRequest, reply: Fastif
  */
 /** The last logger {@link logTo} was given and its function: without per-request loggers, every stream shares one. */
 let lastLog: FastifyBaseLogger | undefined;
-let lastLogError: ((err: unknown) => void) | undefined;
+let lastLogError: SseExchange['logError'] | undefined;
 
-/** Made outside `exchangeOf`, so an open stream keeps its logger and not, through a shared closure scope, the reply. */
-function logTo(log: FastifyBaseLogger): (err: unknown) => void {
+/**
+ * Made outside `exchangeOf`, so an open stream keeps its logger and not, through a shared closure scope, the reply.
+ * A slow client closed is normal operation under load: warn level, never an error line per client.
+ */
+function logTo(log: FastifyBaseLogger): SseExchange['logError'] {
   if (log !== lastLog || lastLogError === undefined) {
     lastLog = log;
-    lastLogError = (err) => log.error({ err }, 'event stream ended with an error');
+    lastLogError = (err: unknown, level: StreamLogLevel) => {
+      if (level === 'warn') log.warn({ err }, 'event stream closed');
+      else log.error({ err }, 'event stream ended with an error');
+    };
   }
   return lastLogError;
 }
@@ -87,7 +94,7 @@ const plugin: FastifyPluginAsync<SsePluginOptions> = async (fastify, options) =>
     return host.open(exchangeOf(this), overrides);
   });
   fastify.decorateReply('sseChannel', function (this: FastifyReply, name: string, overrides) {
-    return host.subscribe(exchangeOf(this, authorize), name, overrides);
+    return host.openChannelStream(exchangeOf(this, authorize), name, overrides);
   });
 
   // `{ sse: true }`: the handler's return value is served as the stream.

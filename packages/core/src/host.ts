@@ -1,5 +1,5 @@
 /**
- * What every framework adapter shares, written once: adapter options as defaults for each stream, opening,
+ * SseHost: what every framework adapter shares, written once: adapter options as defaults for each stream, opening,
  * attaching and tracking emitters, serving what a handler returns (an SseEmitter, an async iterable or a
  * Readable) with Spring's semantics, errors before the first byte versus after it, and graceful shutdown.
  * An adapter only describes how its framework hands over a request and a response ({@link SseExchange}).
@@ -15,30 +15,34 @@ import {
   type SseRefusal,
   writeRefusal,
 } from './admission.js';
-import { SseEmitter, type SseEmitterOptions } from './emitter.js';
+import { SseEmitter, streamOf } from './emitter.js';
+import { checkEmitterOptions, type SseEmitterOptions } from './emitter-options.js';
 import {
   SseClosedError,
   SseHeadersSentError,
   type SseInvalidChannelError,
   SseInvalidOptionError,
   SseInvalidSourceError,
+  SseSlowClientError,
   type SseTooManyConnectionsError,
   SseUnauthorizedError,
 } from './errors.js';
+import type { AnyEmitter } from './internal.js';
 import { type ChannelRegistry, checkChannelName } from './registry.js';
-import type { SseRequest, SseResponse } from './sink.js';
 import { isEmitter, isSseSource, type SseIterable, startSource } from './source.js';
-import { kOnFinish } from './symbols.js';
+import type { StreamHandle } from './stream.js';
+import { isResponseGone, type SseRequest, type SseResponse } from './transport-node.js';
 
-// biome-ignore lint/suspicious/noExplicitAny: a host holds emitters of any event map
-type AnyEmitter = SseEmitter<any>;
 type EventMap = Record<string, unknown>;
+
+/** How loud a stream's ending is logged: a slow client is normal operation (warn), anything else an error. */
+export type StreamLogLevel = 'warn' | 'error';
 
 /** What an open stream's completion needs: its response (to forget it) and where its error is reported. */
 interface StreamRecord {
   readonly res: SseResponse;
   readonly req: SseRequest;
-  readonly logError: (err: unknown) => void;
+  readonly logError: (err: unknown, level: StreamLogLevel) => void;
 }
 
 /**
@@ -50,8 +54,8 @@ export interface SseHostOptions extends SseEmitterOptions, ConnectionLimitOption
   registry?: ChannelRegistry;
   /**
    * Called when a stream that has started ends with an error (a failing iterable, `completeWithError`, a slow
-   * client). Default: the framework's logger (Fastify's `request.log`, `console.error` for Express). Nothing of
-   * the error is ever sent to the client.
+   * client). Default: the framework's logger (Fastify's `request.log`, the console for Express), at warn level
+   * for a slow client and error level otherwise. Nothing of the error is ever sent to the client.
    */
   onStreamError?(err: unknown, req: SseRequest): void;
   /**
@@ -85,8 +89,11 @@ export interface SseExchange {
    * stream must keep (Fastify: `reply.getHeaders()`, then it hijacks the reply here).
    */
   beforeStream?(): OutgoingHttpHeaders | undefined;
-  /** Logs an error a started stream ended with, unless the `onStreamError` option is given. */
-  logError(err: unknown): void;
+  /**
+   * Logs an error a started stream ended with, unless the `onStreamError` option is given: at `warn` for a slow
+   * client (normal operation under load), at `error` otherwise.
+   */
+  logError(err: unknown, level: StreamLogLevel): void;
   /**
    * Answers a refused request (503, 401, 403, 400) as a normal response. Default: core writes the JSON refusal to
    * the Node response. Fastify sends it through the reply so its hooks and logging see it.
@@ -120,25 +127,25 @@ export class SseHost {
   readonly #authorize: SseAuthorize | undefined;
   /** Open streams by response: one stream per response. */
   readonly #streams = new Map<SseResponse, AnyEmitter>();
-  /** The same streams by emitter, for {@link SseHost.#onStreamFinish}. */
-  readonly #open = new Map<AnyEmitter, StreamRecord>();
+  /** The same streams by their internal stream, for {@link SseHost.#onStreamFinish}. */
+  readonly #open = new Map<StreamHandle, StreamRecord>();
   /**
-   * One `kOnFinish` callback for every stream (it gets the emitter): forgets the stream and reports its error.
+   * One completion callback for every stream (it gets the stream): forgets it and reports its error.
    * Two closures per stream (completion, error) cost more than the entry in `#open`.
    */
-  readonly #onStreamFinish = (em: AnyEmitter, failed: boolean, err: unknown): void => {
-    const stream = this.#open.get(em);
-    if (stream === undefined) return;
-    this.#open.delete(em);
-    this.#streams.delete(stream.res);
-    if (failed) this.#reportError(stream.req, stream.logError, err);
+  readonly #onStreamFinish = (stream: StreamHandle, failed: boolean, err: unknown): void => {
+    const record = this.#open.get(stream);
+    if (record === undefined) return;
+    this.#open.delete(stream);
+    this.#streams.delete(record.res);
+    if (failed) this.#reportError(record.req, record.logError, err);
   };
   #closed = false;
 
   /** Throws `SSE_ERR_INVALID_OPTION` at once (not on the first request) when an emitter option cannot work. */
   constructor(options: SseHostOptions = {}) {
     const { registry, onStreamError, maxConnections, retryAfter, authorize, ...defaults } = options;
-    new SseEmitter(defaults); // validates the defaults; the emitter itself is discarded
+    checkEmitterOptions(defaults);
     this.#defaults = defaults;
     this.#registry = registry;
     this.#onStreamError = onStreamError;
@@ -179,8 +186,9 @@ export class SseHost {
    */
   attach<E extends AnyEmitter>(exchange: SseExchange, em: E): E {
     const { req, res } = exchange;
+    const stream = streamOf(em); // an emitter of another copy of the package is refused before any byte
     if (res.headersSent) throw new SseHeadersSentError();
-    if (isGone(res)) {
+    if (isResponseGone(res)) {
       // The client left while the handler was at work: no stream, and a source piped into `em` is stopped.
       em.completeWithError(new SseClosedError());
       return em;
@@ -196,8 +204,8 @@ export class SseHost {
     this.#streams.set(res, em);
     // Keep only the logger: holding the exchange would keep the framework's request and reply objects alive
     // for as long as the stream is open (about 1 KiB per Fastify stream).
-    this.#open.set(em, { res, req, logError: exchange.logError });
-    em[kOnFinish](this.#onStreamFinish);
+    this.#open.set(stream, { res, req, logError: exchange.logError });
+    stream.onFinish(this.#onStreamFinish);
     this.#registry?.track(em);
     // After shutdown, and for HEAD requests (which carry no body), the stream ends right after its headers.
     if (this.#closed || req.method === 'HEAD') em.complete();
@@ -259,7 +267,7 @@ export class SseHost {
    * no stream opened (refused, the client left while it was being authorized, or the host is shutting down).
    * Rejects with what `authorize` threw, and with `SSE_ERR_INVALID_OPTION` when the adapter was given no `registry`.
    */
-  async subscribe<Events extends EventMap = EventMap>(
+  async openChannelStream<Events extends EventMap = EventMap>(
     exchange: SseExchange,
     name: string,
     overrides?: SseEmitterOptions,
@@ -284,6 +292,15 @@ export class SseHost {
     if (em.state === 'completed') return undefined;
     registry.channel(name).subscribe(em);
     return em;
+  }
+
+  /** @deprecated Renamed {@link SseHost.openChannelStream} (it admits, opens and subscribes); same behaviour. */
+  subscribe<Events extends EventMap = EventMap>(
+    exchange: SseExchange,
+    name: string,
+    overrides?: SseEmitterOptions,
+  ): Promise<SseEmitter<Events> | undefined> {
+    return this.openChannelStream<Events>(exchange, name, overrides);
   }
 
   /**
@@ -325,15 +342,10 @@ export class SseHost {
     else writeRefusal(exchange.res, refusal);
   }
 
-  #reportError(req: SseRequest, logError: (err: unknown) => void, err: unknown): void {
+  #reportError(req: SseRequest, logError: StreamRecord['logError'], err: unknown): void {
     if (this.#onStreamError !== undefined) this.#onStreamError(err, req);
-    else logError(err);
+    else logError(err, err instanceof SseSlowClientError ? 'warn' : 'error');
   }
-}
-
-/** True when the connection closed before the stream could start (its `close` event has already been emitted). */
-function isGone(res: SseResponse): boolean {
-  return 'stream' in res ? res.stream.destroyed : res.destroyed; // HTTP/2 compat : HTTP/1.1
 }
 
 function keptHeaders(collected: OutgoingHttpHeaders | undefined): OutgoingHttpHeaders | undefined {

@@ -1,0 +1,130 @@
+/**
+ * AdapterLog: a channel's log behind a `BroadcastAdapter` (see adapter.ts for the contract). A broadcast is
+ * published; every node, this one included, delivers it when the adapter hands it back, so all nodes deliver in
+ * one order with the ids the shared log gave.
+ */
+import type { BroadcastAdapter, StoredEvent, WireEvent } from './adapter.js';
+import { SseInvalidOptionError } from './errors.js';
+import { prepareEvent, type Serializer, type SseEvent, serializeData } from './frame.js';
+import { type AnyEmitter, rejected, warn } from './internal.js';
+import type { AppendOptions, DeliverEntry, LogEntry, RemoteChannelLog } from './log.js';
+
+/** Most `except` options waiting for their event to come back from the adapter. */
+const MAX_PENDING_EXCEPTS = 10_000;
+
+export class AdapterLog implements RemoteChannelLog {
+  readonly remote = true;
+  readonly #adapter: BroadcastAdapter;
+  readonly #channel: string;
+  readonly #serialize: Serializer | undefined;
+  /** Prefix of `except` tags: unique per registry, so other nodes ignore them. */
+  readonly #tagPrefix: string;
+  readonly #deliver: DeliverEntry;
+  /** The adapter subscription for this channel, while it has local subscribers. */
+  #ready: Promise<void> | undefined;
+  /** The last adapter unsubscription: a new subscription is only sent once it is done. */
+  #released: Promise<void> = Promise.resolve();
+  /** `except` options of broadcasts published through the adapter, by tag, until the event comes back. */
+  readonly #exceptByTag = new Map<string, AnyEmitter>();
+  #tagSeq = 0;
+
+  constructor(
+    adapter: BroadcastAdapter,
+    channel: string,
+    serialize: Serializer | undefined,
+    tagPrefix: string,
+    deliver: DeliverEntry,
+  ) {
+    this.#adapter = adapter;
+    this.#channel = channel;
+    this.#serialize = serialize;
+    this.#tagPrefix = tagPrefix;
+    this.#deliver = deliver;
+  }
+
+  /** Throws `SSE_ERR_INVALID_OPTION` for a `filter`: a function cannot travel to other servers. */
+  append(ev: Readonly<SseEvent>, options: AppendOptions): Promise<string> {
+    if (options.filter !== undefined) {
+      throw new SseInvalidOptionError(
+        'A broadcast filter cannot travel to other servers through the adapter: broadcast to a channel per ' +
+          'audience instead (e.g. one channel per user), or filter on the subscriber side with subscribe({ filter }).',
+      );
+    }
+    let wire: WireEvent;
+    try {
+      const data = ev.data === undefined ? undefined : serializeData(ev.data, this.#serialize);
+      wire = { event: ev.event, data, retry: ev.retry, comment: ev.comment };
+    } catch (err) {
+      return rejected(err);
+    }
+    let tag: string | undefined;
+    if (options.except !== undefined) {
+      // `except` is local: it applies when this node delivers the event back from the shared log.
+      tag = `${this.#tagPrefix}:${++this.#tagSeq}`;
+      if (this.#exceptByTag.size >= MAX_PENDING_EXCEPTS) {
+        this.#exceptByTag.delete(this.#exceptByTag.keys().next().value!);
+      }
+      this.#exceptByTag.set(tag, options.except);
+      wire.tag = tag;
+    }
+    const published = this.#adapter.publish(this.#channel, wire);
+    published.catch(() => {
+      if (tag !== undefined) this.#exceptByTag.delete(tag);
+    });
+    return published;
+  }
+
+  listen(): Promise<void> {
+    if (this.#ready === undefined) {
+      const ready = this.#released.then(() =>
+        this.#adapter.subscribe(this.#channel, (stored) => this.#onAdapterEvent(stored)),
+      );
+      // A failed subscription is not kept: the next subscriber tries again.
+      ready.catch(() => {
+        if (this.#ready === ready) this.#ready = undefined;
+      });
+      this.#ready = ready;
+    }
+    return this.#ready;
+  }
+
+  release(): void {
+    const ready = this.#ready;
+    if (ready === undefined) return;
+    this.#ready = undefined;
+    this.#released = ready.then(() => this.#adapter.unsubscribe(this.#channel)).catch(() => {});
+  }
+
+  async read(afterId: string | undefined): Promise<readonly LogEntry[] | undefined> {
+    const stored = await this.#adapter.history(this.#channel, afterId);
+    return stored?.map(fromLog);
+  }
+
+  /** The log's id: a live copy and a history copy of one event are decoded separately. */
+  keyOf(entry: LogEntry): unknown {
+    return entry.prepared.id;
+  }
+
+  #onAdapterEvent(stored: StoredEvent): void {
+    let entry: LogEntry;
+    try {
+      entry = fromLog(stored);
+    } catch (err) {
+      // An entry no Tidings node could have written (bad fields): skipped, never forwarded.
+      warn(`Skipped an entry of channel "${this.#channel}" from the adapter's log`, err, 'SSE_BAD_LOG_ENTRY');
+      return;
+    }
+    let except: AnyEmitter | undefined;
+    if (stored.tag !== undefined) {
+      except = this.#exceptByTag.get(stored.tag);
+      this.#exceptByTag.delete(stored.tag);
+    }
+    this.#deliver(entry, except);
+  }
+}
+
+/** An entry of the adapter's log, encoded once for this node; its data is already text. */
+function fromLog(stored: StoredEvent): LogEntry {
+  const { tag: _tag, ...fields } = stored;
+  return { prepared: prepareEvent(fields), fields, audience: undefined };
+}

@@ -1,0 +1,24 @@
+/** The one set of option validators: every integer option of core is checked here, with one kind of message. */
+import { SseInvalidOptionError } from './errors.js';
+
+/**
+ * Returns `value` when it is a non-negative safe integer; throws `SSE_ERR_INVALID_OPTION` naming the option and
+ * `unit` otherwise.
+ */
+export function checkNonNegativeInteger(name: string, value: unknown, unit = ''): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new SseInvalidOptionError(
+      `${name} must be a non-negative integer${unit && ` (${unit})`}, got ${String(value)}.`,
+    );
+  }
+  return value;
+}
+
+/** Returns `value` when it is a positive safe integer (or, with `allowInfinity`, Infinity); throws `SSE_ERR_INVALID_OPTION` otherwise. */
+export function checkPositiveInteger(name: string, value: unknown, unit = '', allowInfinity = false): number {
+  if (allowInfinity && value === Number.POSITIVE_INFINITY) return value;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw new SseInvalidOptionError(`${name} must be a positive integer${unit && ` (${unit})`}, got ${String(value)}.`);
+  }
+  return value;
+}
