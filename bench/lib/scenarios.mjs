@@ -12,7 +12,12 @@ export const BASELINE = {
   'sse-channel': 'raw-node',
   'fastify-sse': 'raw-fastify',
   'fastify-sse-v2': 'raw-fastify',
+  'raw-hono': 'raw-hono',
+  'raw-bun': 'raw-bun',
 };
+
+/** Variants whose server process runs under another runtime than Node (the binary an npm package installs). */
+export const RUNTIME = { 'raw-bun': 'bun' };
 
 /** Display names. */
 export const LABEL = {
@@ -26,9 +31,14 @@ export const LABEL = {
   'sse-channel': 'sse-channel 4 (node:http)',
   'fastify-sse': '@fastify/sse 0.6',
   'fastify-sse-v2': 'fastify-sse-v2 4.2',
+  'raw-hono': 'raw Hono 4 (@hono/node-server, ReadableStream)',
+  'raw-bun': 'raw Bun.serve (ReadableStream)',
 };
 
-const ALL = Object.keys(BASELINE);
+/** The Fetch-standard servers (Hono on Node, Bun): fan-out and single stream. */
+const FETCH = ['raw-hono', 'raw-bun'];
+/** Every Node framework variant (the Fetch ones run in the scenarios that list FETCH). */
+const ALL = Object.keys(BASELINE).filter((v) => !FETCH.includes(v));
 const RAW_AND_TIDINGS = [
   'raw-node',
   'raw-express',
@@ -42,7 +52,7 @@ const RAW_AND_TIDINGS = [
 const FANOUT_5000 = [...RAW_AND_TIDINGS, 'better-sse'];
 const TIDINGS_VS_BETTER_SSE = ['raw-node', 'tidings-node', 'better-sse'];
 /** Variants with a way to wait for drain (better-sse and sse-channel have none). */
-const BACKPRESSURE = [...RAW_AND_TIDINGS, 'fastify-sse', 'fastify-sse-v2'];
+const BACKPRESSURE = [...RAW_AND_TIDINGS, 'fastify-sse', 'fastify-sse-v2', ...FETCH];
 const QUICK = ['raw-node', 'tidings-node', 'raw-express', 'tidings-express', 'better-sse'];
 
 /**
@@ -98,7 +108,7 @@ export function scenarios(quick) {
       clients: 1000,
       events: 200,
       size: 100,
-      variants: ALL,
+      variants: [...ALL, ...FETCH],
     },
     {
       name: 'fanout-5000',
