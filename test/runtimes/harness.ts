@@ -87,6 +87,7 @@ async function bundle(runtime: 'workerd' | 'edge', handler: string, dir: string)
     conditions: CONDITIONS[runtime],
     format: runtime === 'workerd' ? 'esm' : 'iife',
     globalName: runtime === 'edge' ? '__handler' : undefined,
+    tsconfigRaw: '{}', // the repository's tsconfig maps @tidings/* to the sources: resolve the built packages
     logLevel: 'error',
   });
   return outfile;

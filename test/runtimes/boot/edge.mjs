@@ -4,6 +4,10 @@
 import { readFileSync } from 'node:fs';
 import { EdgeRuntime, runServer } from 'edge-runtime';
 
+// edge-runtime's server pipes a body without catching its error: a body errored on purpose (Tidings drops a slow
+// client that way) would reject unhandled and end the process. Vercel's and Next.js' servers close the connection.
+process.on('unhandledRejection', (err) => console.error('edge-runtime server: body failed:', err?.message ?? err));
+
 const script = readFileSync(process.argv[2], 'utf8');
 const runtime = new EdgeRuntime({
   initialCode: `${script}
