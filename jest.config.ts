@@ -3,7 +3,7 @@ import type { Config } from 'jest';
 
 // One project a package; workspace packages resolve to their sources, so tests need no build first.
 const moduleNameMapper = {
-  '^@tidings/(core|express|fastify|redis)$': path.join(__dirname, 'packages/$1/src/index.ts'),
+  '^@tidings/(core|express|fastify|hono|redis)$': path.join(__dirname, 'packages/$1/src/index.ts'),
   '^(\\.{1,2}/.*)\\.js$': '$1',
 };
 

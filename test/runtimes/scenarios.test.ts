@@ -1,7 +1,8 @@
 /**
- * The same scenarios on every runtime, against handlers/tidings.mjs using the built @tidings/core as each runtime
- * resolves it: exact frames, channel fan-out and Last-Event-ID replay, cleanup when the client leaves, a stalled
- * reader closed, refusals, keep-alive, hostile input. Needs `pnpm build` first.
+ * The same scenarios on every runtime, against two servers with the same routes: handlers/tidings.mjs
+ * (`sseResponse()` from the built @tidings/core, as each runtime resolves it) and handlers/hono.mjs (Hono with
+ * @tidings/hono): exact frames, channel fan-out and Last-Event-ID replay, cleanup when the client leaves, a
+ * stalled reader closed, refusals, keep-alive, hostile input. Needs `pnpm build` first.
  */
 import { connect } from 'node:net';
 import * as path from 'node:path';
@@ -9,7 +10,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type Launched, launch, runtimesHere } from './harness';
 import { eventually, openSse } from './sse-client';
 
-const handler = path.join(__dirname, 'handlers', 'tidings.mjs');
+const SERVERS = ['tidings', 'hono'] as const;
+const cases = runtimesHere().flatMap((runtime) => SERVERS.map((server) => [runtime, server] as const));
 
 interface Stats {
   connections: number;
@@ -17,7 +19,7 @@ interface Stats {
   size: number;
 }
 
-describe.each(runtimesHere())('%s', (runtime) => {
+describe.each(cases)('%s, %s', (runtime, serverName) => {
   let server: Launched;
   let base: string;
   const stats = async (channel: string): Promise<Stats> =>
@@ -29,16 +31,17 @@ describe.each(runtimesHere())('%s', (runtime) => {
   const freshChannel = (): string => `c${++channelCount}`;
 
   beforeAll(async () => {
-    server = await launch(runtime, handler);
+    server = await launch(runtime, path.join(__dirname, 'handlers', `${serverName}.mjs`));
     base = server.origin;
   });
   afterAll(() => server?.stop());
 
   test('exact frames: stream headers, events with ids and names, then the end', async () => {
-    const client = await openSse(`${base}/clock?n=3`);
+    const client = await openSse(`${base}/clock?n=3`, { origin: 'https://app.example' });
     expect(client.status).toBe(200);
     expect(client.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
     expect(client.headers.get('cache-control')).toBe('no-cache, no-transform');
+    if (serverName === 'hono') expect(client.headers.get('access-control-allow-origin')).toBe('https://app.example');
     await client.ended;
     expect(client.events.map(({ id, event, data }) => ({ id, event, data }))).toEqual([
       { id: '1', event: 'tick', data: '{"i":1}' },
