@@ -26,7 +26,7 @@ const only = option('only')?.split(',');
 const onlyVariants = option('variants')?.split(',');
 
 function ensureBuilt() {
-  const built = ['core', 'express', 'fastify'].every((p) =>
+  const built = ['core', 'express', 'fastify', 'hono'].every((p) =>
     existsSync(join(root, 'packages', p, 'dist', 'esm', 'index.js')),
   );
   if (built) return;
@@ -48,7 +48,7 @@ async function available(variant) {
     console.log(`  ${variant} skipped: ${EXECUTABLE[runtime]} is missing (pnpm install puts it there)`);
     return false;
   }
-  if (!variant.startsWith('tidings-') || variant === 'tidings-node') return true;
+  if (!variant.startsWith('tidings-') || variant === 'tidings-node' || runtime !== undefined) return true;
   const pkg = await import(`@tidings/${variant.slice('tidings-'.length)}`);
   return Object.keys(pkg).length > 0;
 }

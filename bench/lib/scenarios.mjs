@@ -13,11 +13,25 @@ export const BASELINE = {
   'fastify-sse': 'raw-fastify',
   'fastify-sse-v2': 'raw-fastify',
   'raw-hono': 'raw-hono',
+  'tidings-hono': 'raw-hono',
+  'better-sse-hono': 'raw-hono',
   'raw-bun': 'raw-bun',
+  'tidings-bun': 'raw-bun',
+  'better-sse-bun': 'raw-bun',
 };
 
 /** Variants whose server process runs under another runtime than Node (the binary an npm package installs). */
-export const RUNTIME = { 'raw-bun': 'bun' };
+export const RUNTIME = { 'raw-bun': 'bun', 'tidings-bun': 'bun', 'better-sse-bun': 'bun' };
+
+/** The better-sse variant each Fetch variant's "× better-sse" compares with (default: better-sse on node:http). */
+export const BETTER_SSE = {
+  'raw-hono': 'better-sse-hono',
+  'tidings-hono': 'better-sse-hono',
+  'better-sse-hono': 'better-sse-hono',
+  'raw-bun': 'better-sse-bun',
+  'tidings-bun': 'better-sse-bun',
+  'better-sse-bun': 'better-sse-bun',
+};
 
 /** Display names. */
 export const LABEL = {
@@ -32,11 +46,17 @@ export const LABEL = {
   'fastify-sse': '@fastify/sse 0.6',
   'fastify-sse-v2': 'fastify-sse-v2 4.2',
   'raw-hono': 'raw Hono 4 (@hono/node-server, ReadableStream)',
+  'tidings-hono': 'Tidings on Hono (@tidings/hono)',
+  'better-sse-hono': 'better-sse 0.16 on Hono (createResponse)',
   'raw-bun': 'raw Bun.serve (ReadableStream)',
+  'tidings-bun': 'Tidings on Bun.serve (sseResponse)',
+  'better-sse-bun': 'better-sse 0.16 on Bun.serve (createResponse)',
 };
 
 /** The Fetch-standard servers (Hono on Node, Bun): fan-out and single stream. */
-const FETCH = ['raw-hono', 'raw-bun'];
+const FETCH = ['raw-hono', 'tidings-hono', 'better-sse-hono', 'raw-bun', 'tidings-bun', 'better-sse-bun'];
+/** The Fetch variants with a way to wait for the reader (better-sse has none). */
+const FETCH_BACKPRESSURE = FETCH.filter((v) => !v.startsWith('better-sse'));
 /** Every Node framework variant (the Fetch ones run in the scenarios that list FETCH). */
 const ALL = Object.keys(BASELINE).filter((v) => !FETCH.includes(v));
 const RAW_AND_TIDINGS = [
@@ -52,7 +72,7 @@ const RAW_AND_TIDINGS = [
 const FANOUT_5000 = [...RAW_AND_TIDINGS, 'better-sse'];
 const TIDINGS_VS_BETTER_SSE = ['raw-node', 'tidings-node', 'better-sse'];
 /** Variants with a way to wait for drain (better-sse and sse-channel have none). */
-const BACKPRESSURE = [...RAW_AND_TIDINGS, 'fastify-sse', 'fastify-sse-v2', ...FETCH];
+const BACKPRESSURE = [...RAW_AND_TIDINGS, 'fastify-sse', 'fastify-sse-v2', ...FETCH_BACKPRESSURE];
 const QUICK = ['raw-node', 'tidings-node', 'raw-express', 'tidings-express', 'better-sse'];
 
 /**
