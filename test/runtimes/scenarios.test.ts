@@ -75,6 +75,24 @@ describe.each(cases)('%s, %s', (runtime, serverName) => {
     again.leave();
   });
 
+  test('long polling and short polling from the same channel', async () => {
+    const channel = freshChannel();
+    const first = await publish(channel, 'one');
+    await publish(channel, 'two');
+    // Long poll: what the client missed, then the response ends; it comes back with the last id.
+    const long = await openSse(`${base}/poll?name=${channel}&lastEventId=${encodeURIComponent(first)}`);
+    await long.ended;
+    expect(long.events.map((e) => e.data)).toEqual(['two']);
+    // Short poll: a client that accepts only JSON gets the events after its id at once.
+    const short = await fetch(`${base}/channel?name=${channel}&lastEventId=${encodeURIComponent(first)}`, {
+      headers: { accept: 'application/json' },
+    });
+    expect(short.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    const body = (await short.json()) as { events: { data: string }[]; lastEventId: string };
+    expect(body.events.map((e) => e.data)).toEqual(['two']);
+    expect(body.lastEventId).toBe(long.events[0]!.id);
+  });
+
   test('a reader that stalls is closed as slow; the channel forgets it', async () => {
     const channel = freshChannel();
     const { port } = new URL(base);

@@ -19,6 +19,10 @@ app.get(
   sseChannel((c) => c.req.query('name') ?? '', streamOptions),
 );
 app.get(
+  '/poll',
+  sseChannel((c) => c.req.query('name') ?? '', { ...streamOptions, mode: 'long-poll' }),
+);
+app.get(
   '/limited',
   sse(() => {}, { registry: limited }),
 );

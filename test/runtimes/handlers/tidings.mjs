@@ -4,6 +4,7 @@
 //   /clock?n=            n events `tick` with ids 1..n, then the stream completes
 //   /news?token=         channel "news": token `bad` → 401, `no` → 403
 //   /channel?name=       any channel, the name taken from the request (a bad one → 400)
+//   /poll?name=          channel `name` in long-poll mode (the response ends after the first events)
 //   /limited             the registry with maxConnections 1
 //   /named?event=        one event named from the request (CR/LF → 400 with the error code, nothing streamed)
 import { event, sseChannelResponse, sseResponse } from '@tidings/core';
@@ -20,6 +21,8 @@ export default {
         return sseChannelResponse(request, 'news', { ...streamOptions, authorize: () => verdict(q('token')) });
       case '/channel':
         return sseChannelResponse(request, q('name') ?? '', streamOptions);
+      case '/poll':
+        return sseChannelResponse(request, q('name') ?? '', { ...streamOptions, mode: 'long-poll' });
       case '/limited':
         return sseResponse(request, () => {}, { registry: limited });
       case '/named':
