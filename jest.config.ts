@@ -3,7 +3,9 @@ import type { Config } from 'jest';
 
 // One project a package; workspace packages resolve to their sources, so tests need no build first.
 const moduleNameMapper = {
-  '^@tidings/(core|express|fastify|hono|redis)$': path.join(__dirname, 'packages/$1/src/index.ts'),
+  '^@tidings/(core|express|fastify|hono|redis|testkit)$': path.join(__dirname, 'packages/$1/src/index.ts'),
+  // The private test kit's suites are imported by file: '@tidings/testkit/channel-scenarios'.
+  '^@tidings/testkit/(.+)$': path.join(__dirname, 'packages/testkit/src/$1.ts'),
   '^(\\.{1,2}/.*)\\.js$': '$1',
 };
 

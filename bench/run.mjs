@@ -1,6 +1,8 @@
-// `pnpm bench [--quick] [--rounds N] [--only scenario,...] [--variants a,b] [--profile]`: Tidings against its peers and the
-// raw baselines, each server variant in its own process and the load client in another, pinned to different
-// cores. Writes a markdown table per scenario (bench/RESULTS.md for a full run) and JSON (bench/results/).
+// `pnpm bench [--quick] [--rounds N] [--only scenario,...] [--variants a,b] [--profile] [--before <checkout>]`: Tidings
+// against its peers and the raw baselines, each server variant in its own process and the load client in another,
+// pinned to different cores. Writes a markdown table per scenario (bench/RESULTS.md for a full run) and JSON
+// (bench/results/). `--before <checkout>` also runs every Tidings variant on the build in another checkout (a
+// `git worktree` of an earlier commit, built with `pnpm build`), as `<variant>@before`, in the same run.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
@@ -24,6 +26,8 @@ const quick = flag('quick');
 const rounds = Number(option('rounds') ?? 1);
 const only = option('only')?.split(',');
 const onlyVariants = option('variants')?.split(',');
+const before = option('before');
+const BEFORE = '@before';
 
 function ensureBuilt() {
   const built = ['core', 'express', 'fastify', 'hono'].every((p) =>
@@ -43,6 +47,7 @@ const EXECUTABLE = { bun: join(root, 'node_modules', 'bun', 'bin', 'bun.exe') };
  * those whose runtime is not installed (said once, with the reason).
  */
 async function available(variant) {
+  if (variant.endsWith(BEFORE)) return before !== undefined;
   const runtime = RUNTIME[variant];
   if (runtime !== undefined && !existsSync(EXECUTABLE[runtime])) {
     console.log(`  ${variant} skipped: ${EXECUTABLE[runtime]} is missing (pnpm install puts it there)`);
@@ -56,9 +61,11 @@ async function available(variant) {
 async function withProcesses(variant, fn) {
   const profile = flag('profile') ? ['--cpu-prof', `--cpu-prof-dir=${join(here, 'results', 'profiles')}`] : [];
   const runtime = RUNTIME[variant];
-  const server = await startWorker(join(here, 'server.mjs'), [variant], {
+  const earlier = variant.endsWith(BEFORE) ? ['--import', join(here, 'lib', 'before-loader.mjs')] : [];
+  const server = await startWorker(join(here, 'server.mjs'), [variant.replace(BEFORE, '')], {
     core: 0,
-    nodeArgs: ['--expose-gc', ...profile],
+    nodeArgs: ['--expose-gc', ...earlier, ...profile],
+    env: before === undefined ? undefined : { ...process.env, TIDINGS_BEFORE: before },
     executable: runtime && EXECUTABLE[runtime],
   });
   // Another runtime's clock starts elsewhere: send it samples of ours, so the send times it puts in payloads
@@ -222,7 +229,9 @@ async function main() {
     const wanted = onlyVariants
       ? onlyVariants.filter((v) => (s.eligible ?? Object.keys(BASELINE)).includes(v))
       : s.variants;
-    for (const v of wanted) if (await available(v)) variants.push(v);
+    const withBefore =
+      before === undefined ? wanted : wanted.flatMap((v) => (v.startsWith('tidings-') ? [v, v + BEFORE] : [v]));
+    for (const v of withBefore) if (await available(v)) variants.push(v);
     const runs = Object.fromEntries(variants.map((v) => [v, []]));
     for (let round = 0; round < Math.max(rounds, quick ? 1 : (s.rounds ?? 1)); round++) {
       // Alternate: every variant once per round, starting one further along each round.

@@ -5,7 +5,10 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const flavour = process.argv[2] === 'express' ? 'express' : 'fastify';
-const packages = readdirSync('packages').map((name) => join('packages', name));
+// The published packages only: packages/testkit holds test helpers and is never built.
+const packages = readdirSync('packages')
+  .filter((name) => name !== 'testkit')
+  .map((name) => join('packages', name));
 
 /** Newest modification time of the files under `dir` (0 when it does not exist). */
 function newest(dir) {

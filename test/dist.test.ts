@@ -14,6 +14,8 @@ const bin = (name: string): string => path.join(root, 'node_modules', '.bin', na
 
 interface Manifest {
   name: string;
+  /** A workspace-only package (@tidings/testkit): never built, packed or published. */
+  private?: boolean;
   main: string;
   types: string;
   exports: Record<string, unknown>;
@@ -22,7 +24,8 @@ interface Manifest {
 const packages = readdirSync(path.join(root, 'packages'))
   .map((name) => path.join(root, 'packages', name))
   .filter((dir) => existsSync(path.join(dir, 'package.json')))
-  .map((dir) => ({ dir, manifest: JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as Manifest }));
+  .map((dir) => ({ dir, manifest: JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as Manifest }))
+  .filter(({ manifest }) => !manifest.private);
 
 /** What a fresh Node process sees when it loads the package by name (self-reference resolves through `exports`). */
 interface Loaded {

@@ -59,6 +59,11 @@ const FETCH = ['raw-hono', 'tidings-hono', 'better-sse-hono', 'raw-bun', 'tiding
 const FETCH_BACKPRESSURE = FETCH.filter((v) => !v.startsWith('better-sse'));
 /** Every Node framework variant (the Fetch ones run in the scenarios that list FETCH). */
 const ALL = Object.keys(BASELINE).filter((v) => !FETCH.includes(v));
+// `--before <checkout>`: the same Tidings variants on an earlier build (the Node ones: the hook is Node's loader).
+for (const v of ALL.filter((name) => name.startsWith('tidings-'))) {
+  BASELINE[`${v}@before`] = BASELINE[v];
+  LABEL[`${v}@before`] = `${LABEL[v]} (before)`;
+}
 const RAW_AND_TIDINGS = [
   'raw-node',
   'raw-express',

@@ -20,7 +20,7 @@ export function fileLimits() {
  * `core`; resolves once it sent its `ready` message, to a handle with `call(cmd, fields)` (resolves to the reply)
  * and `stop()`.
  */
-export function startWorker(script, args, { core, nodeArgs = [], executable }) {
+export function startWorker(script, args, { core, nodeArgs = [], env, executable }) {
   const pin = HAS_TASKSET && CORES >= 2 ? ['taskset', '-c', String(core)] : [];
   const child = spawn(
     '/bin/sh',
@@ -33,7 +33,7 @@ export function startWorker(script, args, { core, nodeArgs = [], executable }) {
       script,
       ...args,
     ],
-    { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+    { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env },
   );
   const pending = new Map();
   let nextId = 1;

@@ -2,6 +2,7 @@
  * The dashboard in a real browser: Debian's Chromium driven by playwright-core, against each real server
  * (server-fastify.mjs, server-express.mjs) with the in-memory registry.
  */
+import { describeWith } from '@tidings/testkit';
 import type { Browser, BrowserContext } from 'playwright-core';
 import {
   chatLines,
@@ -18,106 +19,110 @@ import {
   waitForChatText,
 } from './support';
 
-let browser: Browser;
-
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await browser?.close();
-});
-
-describe.each(['fastify', 'express'])('the %s dashboard in Chromium', (flavour) => {
-  let server: Server | undefined;
-  let context: BrowserContext;
-
-  const post = (text: string): Promise<string> => postChat(context, server!, text);
+describeWith(['chromium'], 'the dashboard in Chromium', () => {
+  let browser: Browser;
 
   beforeAll(async () => {
-    server = await startServer(flavour);
-    context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {
-    await context?.close();
-    await stopServer(server);
+    await browser?.close();
   });
 
-  test('the page opens and named tick and stats events reach their addEventListener handlers', async () => {
-    const page = await openDashboard(context, server!.url);
-    expect(await page.title()).toBe('Tidings dashboard');
-    await page.waitForFunction(() => Number(document.getElementById('clock-ticks')?.textContent) >= 2);
-    expect(await page.textContent('#clock')).toMatch(/\d/);
-    expect(await page.getAttribute('#clock-state', 'data-state')).toBe('open');
-    // the page's stream is counted by the registry
-    await page.waitForFunction(() => Number(document.getElementById('stat-connections')?.textContent) >= 1);
-    expect(await page.textContent('#node')).toContain(flavour);
-    await page.close();
-  });
+  describe.each(['fastify', 'express'])('the %s dashboard in Chromium', (flavour) => {
+    let server: Server | undefined;
+    let context: BrowserContext;
 
-  test('the job bar fills from progress events to 100% and the stream completes', async () => {
-    const page = await openDashboard(context, server!.url);
-    // A second run of the same route, read to its end by fetch: the body only ends if the server completes it.
-    const body = page.evaluate(() => fetch('/job').then((res) => res.text()));
-    await page.click('#job-start');
-    await page.waitForSelector('#job-bar[aria-valuenow="100"]');
-    await page.waitForFunction(() => document.getElementById('job-status')?.textContent?.includes('stream completed'));
-    expect(await page.textContent('#job-status')).toBe('done: 20 progress events, stream completed');
-    expect((await body).match(/^event: progress$/gm)).toHaveLength(20);
-    expect(await body).toMatch(/data: \{"percent":100\}\n\nevent: done\ndata: .*\n\n$/);
-    await page.close();
-  });
+    const post = (text: string): Promise<string> => postChat(context, server!, text);
 
-  test('a chat message posted in one page appears live in a second page', async () => {
-    const [first, second] = [await openDashboard(context, server!.url), await openDashboard(context, server!.url)];
-    await first.fill('#chat-input', `hello from ${flavour}`);
-    await first.click('#chat-send');
-    for (const page of [first, second]) await waitForChatText(page, `hello from ${flavour}`);
-    const seen = (await chatLines(second)).filter((line) => line.text === `hello from ${flavour}`);
-    expect(seen).toEqual([{ id: expect.any(String), text: `hello from ${flavour}`, tag: 'live' }]);
-    await Promise.all([first.close(), second.close()]);
-  });
+    beforeAll(async () => {
+      server = await startServer(flavour);
+      context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+    });
 
-  test('after the server drops the connection, the browser resumes with Last-Event-ID and shows each missed message once', async () => {
-    const page = await openDashboard(context, server!.url);
-    const before = await post('before the drop');
-    await waitForChatText(page, 'before the drop');
+    afterAll(async () => {
+      await context?.close();
+      await stopServer(server);
+    });
 
-    const missed = ['missed one', 'missed two', 'missed three'];
-    expect(await dropAndMiss(page, post, missed, before)).toEqual(replayedAfterDrop(missed));
-    // the server got the id of the last message before the drop (from the Last-Event-ID header)
-    expect(await page.textContent('#conn-log')).toContain(`hello: the server resumes after ${before}`);
+    test('the page opens and named tick and stats events reach their addEventListener handlers', async () => {
+      const page = await openDashboard(context, server!.url);
+      expect(await page.title()).toBe('Tidings dashboard');
+      await page.waitForFunction(() => Number(document.getElementById('clock-ticks')?.textContent) >= 2);
+      expect(await page.textContent('#clock')).toMatch(/\d/);
+      expect(await page.getAttribute('#clock-state', 'data-state')).toBe('open');
+      // the page's stream is counted by the registry
+      await page.waitForFunction(() => Number(document.getElementById('stat-connections')?.textContent) >= 1);
+      expect(await page.textContent('#node')).toContain(flavour);
+      await page.close();
+    });
 
-    // A live message after the reconnect is tagged live again.
-    await post('live again');
-    await waitForChatText(page, 'live again');
-    expect((await chatLines(page)).at(-1)).toMatchObject({ text: 'live again', tag: 'live' });
+    test('the job bar fills from progress events to 100% and the stream completes', async () => {
+      const page = await openDashboard(context, server!.url);
+      // A second run of the same route, read to its end by fetch: the body only ends if the server completes it.
+      const body = page.evaluate(() => fetch('/job').then((res) => res.text()));
+      await page.click('#job-start');
+      await page.waitForSelector('#job-bar[aria-valuenow="100"]');
+      await page.waitForFunction(() =>
+        document.getElementById('job-status')?.textContent?.includes('stream completed'),
+      );
+      expect(await page.textContent('#job-status')).toBe('done: 20 progress events, stream completed');
+      expect((await body).match(/^event: progress$/gm)).toHaveLength(20);
+      expect(await body).toMatch(/data: \{"percent":100\}\n\nevent: done\ndata: .*\n\n$/);
+      await page.close();
+    });
 
-    await saveScreenshot(page, `dashboard-${flavour}`);
-    await page.close();
-  });
+    test('a chat message posted in one page appears live in a second page', async () => {
+      const [first, second] = [await openDashboard(context, server!.url), await openDashboard(context, server!.url)];
+      await first.fill('#chat-input', `hello from ${flavour}`);
+      await first.click('#chat-send');
+      for (const page of [first, second]) await waitForChatText(page, `hello from ${flavour}`);
+      const seen = (await chatLines(second)).filter((line) => line.text === `hello from ${flavour}`);
+      expect(seen).toEqual([{ id: expect.any(String), text: `hello from ${flavour}`, tag: 'live' }]);
+      await Promise.all([first.close(), second.close()]);
+    });
 
-  test('a reload resumes from the last event id: messages sent meanwhile are replayed, none twice', async () => {
-    const page = await openDashboard(context, server!.url);
-    const last = await post('seen before the reload');
-    await waitForChatText(page, 'seen before the reload');
+    test('after the server drops the connection, the browser resumes with Last-Event-ID and shows each missed message once', async () => {
+      const page = await openDashboard(context, server!.url);
+      const before = await post('before the drop');
+      await waitForChatText(page, 'before the drop');
 
-    const reconnect = await holdReconnect(page);
-    await page.reload();
-    await reconnect.attempted;
-    await post('sent during the reload');
-    reconnect.release();
+      const missed = ['missed one', 'missed two', 'missed three'];
+      expect(await dropAndMiss(page, post, missed, before)).toEqual(replayedAfterDrop(missed));
+      // the server got the id of the last message before the drop (from the Last-Event-ID header)
+      expect(await page.textContent('#conn-log')).toContain(`hello: the server resumes after ${before}`);
 
-    await page.waitForSelector('#conn-state[data-state="open"]');
-    await waitForChatText(page, 'sent during the reload');
-    const lines = await chatLines(page);
-    expect(lines.filter((line) => line.text === 'seen before the reload')).toHaveLength(1);
-    expect(lines.filter((line) => line.text === 'sent during the reload')).toEqual([
-      { id: expect.any(String), text: 'sent during the reload', tag: 'replayed' },
-    ]);
-    expect(await page.textContent('#chat-list')).toContain(`reloaded: resuming after ${last}`);
-    expect(await page.textContent('#conn-log')).toContain(`hello: the server resumes after ${last}`);
-    await page.close();
+      // A live message after the reconnect is tagged live again.
+      await post('live again');
+      await waitForChatText(page, 'live again');
+      expect((await chatLines(page)).at(-1)).toMatchObject({ text: 'live again', tag: 'live' });
+
+      await saveScreenshot(page, `dashboard-${flavour}`);
+      await page.close();
+    });
+
+    test('a reload resumes from the last event id: messages sent meanwhile are replayed, none twice', async () => {
+      const page = await openDashboard(context, server!.url);
+      const last = await post('seen before the reload');
+      await waitForChatText(page, 'seen before the reload');
+
+      const reconnect = await holdReconnect(page);
+      await page.reload();
+      await reconnect.attempted;
+      await post('sent during the reload');
+      reconnect.release();
+
+      await page.waitForSelector('#conn-state[data-state="open"]');
+      await waitForChatText(page, 'sent during the reload');
+      const lines = await chatLines(page);
+      expect(lines.filter((line) => line.text === 'seen before the reload')).toHaveLength(1);
+      expect(lines.filter((line) => line.text === 'sent during the reload')).toEqual([
+        { id: expect.any(String), text: 'sent during the reload', tag: 'replayed' },
+      ]);
+      expect(await page.textContent('#chat-list')).toContain(`reloaded: resuming after ${last}`);
+      expect(await page.textContent('#conn-log')).toContain(`hello: the server resumes after ${last}`);
+      await page.close();
+    });
   });
 });

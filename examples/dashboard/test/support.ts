@@ -6,6 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdirSync } from 'node:fs';
 import * as path from 'node:path';
+import { CHROMIUM_PATH } from '@tidings/testkit';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 
 const dashboardDir = path.join(__dirname, '..');
@@ -143,15 +144,12 @@ export function replayedAfterDrop(missed: string[]): Array<Omit<ChatLine, 'id'>>
   ];
 }
 
-/** Debian's Chromium (CI installs it); never a downloaded browser. */
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-
-/** Launches headless Chromium; fails with what to install when it is missing. */
+/** Launches Debian's headless Chromium (never a downloaded browser); fails with what to install when it is missing. */
 export function launchChromium(): Promise<Browser> {
-  if (!existsSync(chromiumPath)) {
-    throw new Error(`No Chromium at ${chromiumPath}: run \`apt-get install -y chromium\` or set CHROMIUM_PATH.`);
+  if (!existsSync(CHROMIUM_PATH)) {
+    throw new Error(`No Chromium at ${CHROMIUM_PATH}: run \`apt-get install -y chromium\` or set CHROMIUM_PATH.`);
   }
-  return chromium.launch({ executablePath: chromiumPath, headless: true, args: CHROMIUM_ARGS });
+  return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
 }
 
 /** Posts a chat message as a client other than the page would; resolves to its event id. */

@@ -9,7 +9,7 @@ import type { SseEvent } from './frame.js';
 import { toEvent } from './frame.js';
 import { type AnyEmitter, warn } from './internal.js';
 import type { ChannelLog, DeliverEntry, LogEntry } from './log.js';
-import type { StreamHandle } from './stream.js';
+import type { StreamHandle } from './stream-handle.js';
 
 /** Options of {@link Channel.subscribe}. */
 export interface SubscribeOptions {

@@ -7,7 +7,8 @@ import type { OutgoingHttpHeaders } from 'node:http';
 import { checkEmitterOptions, type SseEmitterOptions, type SseMode } from './emitter-options.js';
 import { SseForeignEmitterError, SseInvalidOptionError } from './errors.js';
 import type { SseEventBuilder } from './frame.js';
-import { publicState, SseStream, type StreamBinding, type StreamHandle } from './stream.js';
+import { SseStream } from './stream.js';
+import { publicState, type StreamBinding, type StreamHandle } from './stream-handle.js';
 import type { SseRequest, SseResponse } from './transport-node.js';
 
 export { EMITTER_DEFAULTS, type SseEmitterOptions, type SseMode } from './emitter-options.js';

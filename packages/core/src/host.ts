@@ -30,7 +30,7 @@ import {
 import type { AnyEmitter } from './internal.js';
 import { type ChannelRegistry, checkChannelName } from './registry.js';
 import { isEmitter, isSseSource, type SseIterable, startSource } from './source.js';
-import type { StreamHandle } from './stream.js';
+import type { StreamHandle } from './stream-handle.js';
 import { isResponseGone, type SseRequest, type SseResponse } from './transport-node.js';
 
 type EventMap = Record<string, unknown>;

@@ -12,7 +12,7 @@ import { type AnyEmitter, warn } from './internal.js';
 import { AdapterLog } from './log-adapter.js';
 import { MemoryLog } from './log-memory.js';
 import { checkNonNegativeInteger } from './options.js';
-import type { DeliveryCounters, StreamHandle } from './stream.js';
+import type { DeliveryCounters, StreamHandle } from './stream-handle.js';
 import { hasControlCharacter } from './text.js';
 
 /** Options of {@link ChannelRegistry}. */

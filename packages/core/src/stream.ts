@@ -7,6 +7,8 @@
  * Phases: `pending` (not bound to a response; sends are queued) → `open` → `completed`, plus
  * `complete-on-open`: `complete()` was called while pending, so the stream ends right after its queued frames are
  * flushed when it is bound. Free of Node-only imports: Fetch runtimes load it too.
+ *
+ * Over 350 lines on purpose: it is one state machine, and every transition sits beside the others it must agree with.
  */
 import type { SseMode, StreamSettings } from './emitter-options.js';
 import { SseAlreadyAttachedError, SseClosedError, SseSerializeError, SseSlowClientError } from './errors.js';
@@ -17,73 +19,9 @@ import type { DeliveryMode, ModeTarget } from './mode.js';
 import { longPollMode } from './mode-long-poll.js';
 import { ShortPollMode } from './mode-short-poll.js';
 import { streamMode } from './mode-stream.js';
-import type { LastEventIdReading } from './request.js';
+import type { DeliveryCounters, FinishCallback, StreamBinding, StreamHandle, StreamPhase } from './stream-handle.js';
 import { utf8 } from './text.js';
 import type { Transport, TransportEvents } from './transport.js';
-
-/** Where a stream is in its life. */
-export type StreamPhase = 'pending' | 'open' | 'complete-on-open' | 'completed';
-
-/** What a stream reports to its registry. */
-export interface DeliveryCounters {
-  eventsSent: number;
-  bytesSent: number;
-  slowClosed: number;
-}
-
-/**
- * Run once when a stream completes (unsubscription, untracking). It gets the stream, so one shared function can
- * serve every stream, and whether it ended with an error (`completeWithError`, slow client) and which.
- */
-export type FinishCallback = (stream: StreamHandle, failed: boolean, err: unknown) => void;
-
-/** The internal interface channels, registries, adapter hosts and keep-alive use of a stream. Never exported. */
-export interface StreamHandle {
-  /** The public face of this stream (what filters, `except` and `onGap` get). */
-  readonly emitter: AnyEmitter;
-  readonly phase: StreamPhase;
-  /** Completed, or will complete as soon as it opens: nothing more can be sent or subscribed. */
-  readonly ended: boolean;
-  /** The client's Last-Event-ID; known once bound. */
-  readonly lastEventId: string | undefined;
-  /** How this stream delivers; known once bound (or when set as an option). */
-  readonly mode: SseMode | undefined;
-  /** This stream's own outbound cap: live events held for it count against it too. */
-  readonly maxBufferedBytes: number;
-  /** Registry counters this stream reports deliveries to. */
-  counters: DeliveryCounters | undefined;
-  /**
-   * Writes one pre-encoded event (a broadcast, a replay). True when the client took it at once; false when it is
-   * behind (wait for {@link StreamHandle.drained}) or nothing can be written any more.
-   */
-  deliver(prepared: PreparedEvent): boolean;
-  /** Resolves once the client has taken what it was behind with, or the stream completed. */
-  drained(): Promise<void>;
-  /** Adds a completion callback (once: adding one held already changes nothing). */
-  onFinish(cb: FinishCallback): void;
-  offFinish(cb: FinishCallback): void;
-  /** Runs `cb` once when a pending stream opens (its Last-Event-ID and mode are known then). */
-  onOpen(cb: () => void): void;
-  offOpen(cb: () => void): void;
-  /** A channel found the client's Last-Event-ID unknown: a short-poll answer then says `lastEventId: null`. */
-  markGap(): void;
-  /** The one slow-client path: counted, the connection dropped, later sends reject with `SSE_ERR_SLOW_CLIENT`. */
-  closeSlow(message: string): void;
-  /** One keep-alive tick: a bare `:` unless the client is behind anyway. */
-  ping(): void;
-  /** Completes the stream normally (queued frames flushed first). */
-  complete(): void;
-}
-
-/** What binding a stream to one request and its response needs, whatever the runtime. */
-export interface StreamBinding {
-  /** The client's Last-Event-ID, as read from the request. */
-  readonly lastEventId: LastEventIdReading;
-  /** The request accepts JSON but not an event stream (short polling when no mode is set). */
-  readonly wantsJson: boolean;
-  /** Makes the response's transport, reporting to `events`. Throws `SSE_ERR_HEADERS_SENT` when it has begun. */
-  transport(events: TransportEvents): Transport;
-}
 
 type Ending = 'complete' | 'error' | 'disconnect' | 'slow';
 type Waiter = { resolve(): void; reject(err: Error): void };
@@ -431,9 +369,4 @@ export class SseStream implements StreamHandle, ModeTarget, TransportEvents {
     this.#timeoutListeners = undefined;
     this.#openCallbacks = undefined;
   }
-}
-
-/** The stream behind the public states: `complete-on-open` is `completed` to users (no more sends). */
-export function publicState(phase: StreamPhase): 'pending' | 'open' | 'completed' {
-  return phase === 'complete-on-open' ? 'completed' : phase;
 }

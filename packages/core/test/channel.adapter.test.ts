@@ -1,3 +1,4 @@
+import { sequence, waitFor } from '@tidings/testkit';
 import {
   type BroadcastAdapter,
   ChannelRegistry,
@@ -6,7 +7,7 @@ import {
   type StoredEvent,
   type WireEvent,
 } from '../src/index';
-import { sequence, testBed, waitFor } from './channel-clients';
+import { testBed } from './support/channel-server';
 
 /**
  * An in-process stand-in for a shared log (what @tidings/redis provides): ids from the log, delivery a turn
@@ -90,7 +91,7 @@ describe('Channel with a BroadcastAdapter', () => {
     expect(id).toBe('0-1');
     expect(serializerCalls).toBe(1);
     await waitFor('delivered', () => a.events.length === 1 && b.events.length === 1);
-    expect(a.events).toEqual([{ id: '0-1', event: 'message', data: '{"n":1}' }]);
+    expect(a.dispatched).toEqual([{ id: '0-1', event: 'message', data: '{"n":1}' }]);
     expect(log.calls.filter((c) => c.startsWith('subscribe'))).toHaveLength(1); // one per channel, not per client
   });
 

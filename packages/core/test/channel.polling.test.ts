@@ -1,6 +1,8 @@
+import { sequence, waitFor } from '@tidings/testkit';
+import { longPollBursts } from '@tidings/testkit/channel-scenarios';
 import { EventSource } from 'eventsource';
 import { ChannelRegistry, type SseEmitter } from '../src/index';
-import { type ChannelRoute, longPollBursts, sequence, testBed, waitFor } from './channel-clients';
+import { type ChannelRoute, testBed } from './support/channel-server';
 
 const bed = testBed();
 const open = bed.open;
@@ -52,7 +54,7 @@ describe('long-poll mode', () => {
     const idle = open(`${base}/lp?timeout=50`, waiting.lastEventId);
     await idle.ended;
     expect(idle.status).toBe(200);
-    expect(idle.events).toEqual([]);
+    expect(idle.dispatched).toEqual([]);
     expect(registry.stats().connections).toBe(0);
   });
 

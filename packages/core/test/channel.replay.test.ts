@@ -1,5 +1,6 @@
+import { ResumingClient, sequence, waitFor } from '@tidings/testkit';
 import { ChannelRegistry, event, type SseEmitter } from '../src/index';
-import { type ChannelRoute, ResumingClient, sequence, testBed, waitFor } from './channel-clients';
+import { type ChannelRoute, testBed } from './support/channel-server';
 
 const bed = testBed();
 const open = bed.open;
@@ -63,7 +64,7 @@ describe('Last-Event-ID replay', () => {
     await waitFor('deliveries', () => unknown.events.length === 2 && evicted.events.length === 2);
     await waitFor('kept', () => kept.events.length === 3);
     for (const client of [unknown, evicted]) {
-      expect(client.events.map((e) => `${e.event}:${e.data}`)).toEqual(['snapshot:reload', 'message:live']);
+      expect(client.dispatched.map((e) => `${e.event}:${e.data}`)).toEqual(['snapshot:reload', 'message:live']);
     }
     expect(kept.data).toEqual(['4', '5', 'live']);
     expect(gaps.sort()).toEqual([
@@ -94,7 +95,7 @@ describe('Last-Event-ID replay', () => {
     await waitFor('subscribed', () => served.length === 1);
     const live = await registry.broadcast('big', event({ event: 'live', data: 'small' }));
     await waitFor('replay and live', () => client.events.length === 100);
-    expect(client.events.map((e) => e.event)).toEqual([...sequence(99, 2), 'live']);
+    expect(client.dispatched.map((e) => e.event)).toEqual([...sequence(99, 2), 'live']);
     expect(client.ids.at(-1)).toBe(live);
     expect(served[0]!.state).toBe('open');
     expect(registry.stats().slowClosed).toBe(0);
@@ -135,7 +136,7 @@ describe('Last-Event-ID replay', () => {
     await waitFor('every sequence complete', () => resuming.every((c) => c.count >= total + 1));
     for (const client of resuming) {
       expect(client.connections).toBeGreaterThan(1);
-      expect(client.events.map((e) => e.data)).toEqual(['start', ...sequence(total)]);
+      expect(client.dispatched.map((e) => e.data)).toEqual(['start', ...sequence(total)]);
     }
   });
 });

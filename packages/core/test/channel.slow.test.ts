@@ -1,5 +1,6 @@
+import { connectNeverReading, type SseTestClient, waitFor } from '@tidings/testkit';
 import { ChannelRegistry, type SseEmitter } from '../src/index';
-import { type ChannelRoute, connectNeverReading, type StreamClient, testBed, waitFor } from './channel-clients';
+import { type ChannelRoute, testBed } from './support/channel-server';
 
 const bed = testBed();
 afterEach(() => bed.cleanup());
@@ -22,7 +23,7 @@ async function crowdWithOneStalled(registry: ChannelRegistry, route: ChannelRout
   });
   await waitFor('stalled subscriber', () => ch.size === 1);
   const stalled = served[0]!;
-  const readers: StreamClient[] = [];
+  const readers: SseTestClient[] = [];
   for (let i = 0; i < 10; i++) readers.push(bed.open(`${base}/crowd`));
   await waitFor('11 subscribers', () => ch.size === 11);
   return { ch, stalled, readers, errors };

@@ -1,5 +1,6 @@
+import { type SseTestClient, sequence, startServer, waitFor } from '@tidings/testkit';
 import { ChannelRegistry, event, SseEmitter } from '../src/index';
-import { baseUrl, closeServer, listen, type StreamClient, sequence, testBed, waitFor } from './channel-clients';
+import { testBed } from './support/channel-server';
 
 const bed = testBed();
 const open = bed.open;
@@ -53,7 +54,7 @@ describe('Channel subscribe / broadcast', () => {
     expect(after).toBe(generated[0]!.replace(/-1$/, '-3'));
     await waitFor('4 events', () => client.events.length === 4);
     expect(client.ids).toEqual([generated[0], generated[1], '7', after]);
-    expect(client.events[1]).toEqual({ id: generated[1], event: 'named', data: 'y' });
+    expect(client.dispatched[1]).toEqual({ id: generated[1], event: 'named', data: 'y' });
 
     const noHistory = new ChannelRegistry({ history: 0 }).channel('ids');
     expect(await noHistory.broadcast('x')).toBeUndefined();
@@ -102,7 +103,7 @@ describe('Channel subscribe / broadcast', () => {
     });
     const ch = registry.channel('fan');
     // Odd-numbered clients keep odd n only. Opened one by one, so served[i] is all[i]'s emitter.
-    const all: StreamClient[] = [];
+    const all: SseTestClient[] = [];
     for (let i = 0; i < 40; i++) {
       all.push(open(`${base}/fan${i % 2 ? '?odd' : ''}`));
       await waitFor('subscriber', () => ch.size === i + 1);
@@ -123,7 +124,7 @@ describe('Channel subscribe / broadcast', () => {
     await waitFor('replay', () => resumed.events.length === 9);
     expect(serializerCalls).toBe(10);
 
-    const numbers = (c: StreamClient) => c.data.map((d) => (JSON.parse(d) as { n: number }).n);
+    const numbers = (c: SseTestClient) => c.data.map((d) => (JSON.parse(d) as { n: number }).n);
     const expected = (i: number) =>
       i === 0 ? [1, 2, 4, 5, 7, 8, 10] : i === 1 ? [1, 3, 7, 9] : i % 2 ? [1, 3, 5, 7, 9] : sequence(10).map(Number);
     await waitFor('deliveries', () => all.every((c, i) => c.events.length === expected(i).length));
@@ -162,7 +163,7 @@ describe('Channel subscribe / broadcast', () => {
     await expect(ch.broadcast(10n)).rejects.toMatchObject({ code: 'SSE_ERR_SERIALIZE' });
     const id = await ch.broadcast('fine');
     await waitFor('fine', () => client.events.length === 1);
-    expect(client.events).toEqual([{ id, event: 'message', data: 'fine' }]);
+    expect(client.dispatched).toEqual([{ id, event: 'message', data: 'fine' }]);
     expect(id).toMatch(/-1$/); // failed broadcasts used no id
   });
 
@@ -170,12 +171,12 @@ describe('Channel subscribe / broadcast', () => {
     const registry = new ChannelRegistry();
     const ch = registry.channel('twice');
     const unsubscribes: Array<() => void> = [];
-    const server = await listen((req, res) => {
+    const server = await startServer((req, res) => {
       const em = new SseEmitter().attach(req, res);
       unsubscribes.push(ch.subscribe(em), ch.subscribe(em, { filter: () => false }));
     });
-    bed.defer(() => closeServer(server));
-    const client = open(`${baseUrl(server)}/twice`);
+    bed.defer(() => server.close());
+    const client = open(`${server.url}/twice`);
     await waitFor('subscriber', () => ch.size === 1);
     expect(unsubscribes[0]).toBe(unsubscribes[1]);
     await ch.broadcast('once');
@@ -209,7 +210,7 @@ describe('Channel subscribe / broadcast', () => {
       await ch.broadcast('b', { filter: (em) => em.state === 'open' });
       await waitFor('fine', () => fine.events.length === 2);
       expect(fine.data).toEqual(['a', 'b']);
-      expect(broken.events).toEqual([]);
+      expect(broken.dispatched).toEqual([]);
       expect(emitWarning).toHaveBeenCalledWith(
         expect.stringContaining('filter bug'),
         expect.objectContaining({ code: 'SSE_LISTENER_THREW' }),
@@ -222,14 +223,14 @@ describe('Channel subscribe / broadcast', () => {
   it('catches up an emitter subscribed before it was attached, once it opens (no loss, no duplicate)', async () => {
     const registry = new ChannelRegistry();
     const ch = registry.channel('early');
-    const server = await listen((req, res) => {
+    const server = await startServer((req, res) => {
       const em = new SseEmitter();
       ch.subscribe(em); // pending: its Last-Event-ID is not known yet
       void ch.broadcast(`live while pending ${req.headers['last-event-id'] ?? 'fresh'}`);
       setImmediate(() => em.attach(req, res));
     });
-    bed.defer(() => closeServer(server));
-    const base = baseUrl(server);
+    bed.defer(() => server.close());
+    const base = server.url;
     const before = await ch.broadcast('before');
     await ch.broadcast('missed');
 

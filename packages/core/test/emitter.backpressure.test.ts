@@ -8,7 +8,8 @@ import type { Socket } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { SseEmitter, type SseEmitterOptions } from '@tidings/core';
-import { deferred, type Served, settle, stalledClient, useEmitterServer, waitUntil } from './support/http';
+import { connectNeverReading, deferred, settle, waitFor } from '@tidings/testkit';
+import { type Served, useEmitterServer } from './support/http';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -56,7 +57,7 @@ async function stalled(options: SseEmitterOptions) {
       completed.resolve();
     });
   });
-  const client = await stalledClient(server);
+  const client = await connectNeverReading(server.url);
   clients.push(client);
   const { em, res } = await served;
   return { em, res, socket: res.socket!, client, errors, completed: completed.promise, completions: () => completions };
@@ -73,7 +74,7 @@ async function expectReleased(s: { socket: Socket; res: Served['res'] }, heldBef
   expect(s.socket.writableLength).toBe(0);
   expect(s.res.writableLength).toBe(0);
   // V8 frees collected ArrayBuffers on a background thread: look again until the memory is accounted back.
-  await waitUntil(() => heldBufferBytes() - heldBefore < 4 * MiB, 'the frames to be garbage-collected');
+  await waitFor('the frames to be garbage-collected', () => heldBufferBytes() - heldBefore < 4 * MiB);
 }
 
 /**
@@ -166,7 +167,7 @@ test('complete() on a stalled client resolves waiting sends, then drops the sock
   s.em.complete();
   await waiting;
   await s.completed;
-  await waitUntil(() => s.socket.destroyed, 'the lingering response to be dropped');
+  await waitFor('the lingering response to be dropped', () => s.socket.destroyed);
 });
 
 test('sends before attach are bounded by maxBufferedBytes', async () => {

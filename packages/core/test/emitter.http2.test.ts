@@ -6,8 +6,7 @@ import { once } from 'node:events';
 import * as http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { event, keepAliveTimerCount, SseEmitter } from '@tidings/core';
-import { deferred, settle, waitUntil } from './support/http';
-import { parseStream } from './support/parse';
+import { deferred, parseStream, settle, waitFor } from '@tidings/testkit';
 
 let server: http2.Http2Server;
 let session: http2.ClientHttp2Session;
@@ -59,7 +58,7 @@ test('headers go out at once, without Connection, and events arrive', async () =
 
   await em.send(event({ event: 'add', id: '1', data: { n: 1 } }));
   await em.send('two\nlines');
-  await waitUntil(() => parseStream(body()).events.length === 2, 'two events over h2', stream);
+  await waitFor('two events over h2', () => parseStream(body()).events.length === 2, { source: stream });
   em.complete();
   await once(stream, 'end');
   expect(parseStream(body()).events).toEqual([{ event: 'add', id: '1', data: '{"n":1}' }, { data: 'two\nlines' }]);
@@ -71,7 +70,7 @@ test('a client that resets its stream completes the emitter once', async () => {
   let completions = 0;
   em.onCompletion(() => completions++);
   stream.close(http2.constants.NGHTTP2_CANCEL);
-  await waitUntil(() => em.state === 'completed', 'the emitter to see the reset');
+  await waitFor('the emitter to see the reset', () => em.state === 'completed');
   await expect(em.send('late')).rejects.toMatchObject({ code: 'SSE_ERR_CLOSED' });
   await settle();
   expect(completions).toBe(1);

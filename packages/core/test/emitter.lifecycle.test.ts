@@ -3,7 +3,8 @@
  * timeout, disconnect, completeWithError, and the errors attach can throw.
  */
 import { event, keepAliveTimerCount, SseEmitter, type SseEmitterOptions } from '@tidings/core';
-import { deferred, openStream, settle, useEmitterServer, waitUntil } from './support/http';
+import { connect, deferred, settle, waitFor } from '@tidings/testkit';
+import { useEmitterServer } from './support/http';
 import { trackTimers } from './support/timers';
 
 const server = useEmitterServer();
@@ -18,7 +19,7 @@ async function serveEmitter(
 
 test('headers reach the client before any event, then events and a whole final frame', async () => {
   const attached = serveEmitter();
-  const client = openStream(server);
+  const client = connect(server.url);
   const res = await client.response;
   const em = await attached;
   expect(res.statusCode).toBe(200);
@@ -26,16 +27,16 @@ test('headers reach the client before any event, then events and a whole final f
   expect(res.headers['cache-control']).toBe('no-cache, no-transform');
   expect(res.headers['x-accel-buffering']).toBe('no');
   expect(res.headers.connection).toBe('keep-alive');
-  expect(client.body).toBe('');
+  expect(client.text).toBe('');
   expect(em.state).toBe('open');
 
   await em.send(event({ event: 'tick', id: '1', data: { n: 1 } }));
-  await client.waitFor((c) => c.parsed().events.length === 1, 'the first event');
+  await client.waitFor('the first event', (c) => c.events.length === 1);
   em.complete();
   await client.ended;
   expect(em.state).toBe('completed');
-  expect(client.parsed().events).toEqual([{ event: 'tick', id: '1', data: '{"n":1}' }]);
-  expect(client.body.endsWith('\n\n')).toBe(true); // §4.14: no unterminated event at the end
+  expect(client.events).toEqual([{ event: 'tick', id: '1', data: '{"n":1}' }]);
+  expect(client.text.endsWith('\n\n')).toBe(true); // §4.14: no unterminated event at the end
 });
 
 test('headers set on the response or given to attach are kept; the stream headers win', async () => {
@@ -45,7 +46,7 @@ test('headers set on the response or given to attach are kept; the stream header
     res.setHeader('content-type', 'text/html');
     attached.resolve(new SseEmitter({ keepAlive: false }).attach(req, res, { headers: { 'x-request-id': 'r1' } }));
   });
-  const client = openStream(server);
+  const client = connect(server.url);
   const { headers } = await client.response;
   expect(headers['access-control-allow-origin']).toBe('*');
   expect(headers['x-request-id']).toBe('r1');
@@ -59,17 +60,16 @@ test('sends made before attach arrive first, in order, after the retry line', as
   const attached = serveEmitter({ retry: 2000 }, (em) => {
     early.push(em.send('one'), em.send(event({ event: 'two', id: '2', data: { n: 2 } })), em.comment('early'));
   });
-  const client = openStream(server);
+  const client = connect(server.url);
   const em = await attached;
   await Promise.all(early);
   await em.send('three');
   em.complete();
   await client.ended;
-  expect(client.body.startsWith('retry: 2000\n\ndata: one\n\n')).toBe(true);
-  const parsed = client.parsed();
-  expect(parsed.retries).toEqual([2000]);
-  expect(parsed.comments).toEqual(['early']);
-  expect(parsed.events).toEqual([{ data: 'one' }, { event: 'two', id: '2', data: '{"n":2}' }, { data: 'three' }]);
+  expect(client.text.startsWith('retry: 2000\n\ndata: one\n\n')).toBe(true);
+  expect(client.retries).toEqual([2000]);
+  expect(client.comments).toEqual(['early']);
+  expect(client.events).toEqual([{ data: 'one' }, { event: 'two', id: '2', data: '{"n":2}' }, { data: 'three' }]);
 });
 
 test('complete() before attach flushes the early sends, ends the response, completes once', async () => {
@@ -80,21 +80,21 @@ test('complete() before attach flushes the early sends, ends the response, compl
     em.complete();
     expect(em.state).toBe('completed');
   });
-  const client = openStream(server);
+  const client = connect(server.url);
   await attached;
   await client.ended;
   await settle();
-  expect(client.parsed().events).toEqual([{ data: 'only' }]);
+  expect(client.events).toEqual([{ data: 'only' }]);
   expect(completions).toBe(1);
 });
 
 test('keep-alive comments arrive while idle, from one shared unref-ed timer', async () => {
   const attached = serveEmitter({ keepAlive: 20 });
-  const client = openStream(server);
+  const client = connect(server.url);
   const em = await attached;
   expect(keepAliveTimerCount()).toBe(1);
-  await client.waitFor((c) => c.body.split(':\n\n').length > 3, 'three keep-alive comments');
-  expect(client.parsed().events).toEqual([]);
+  await client.waitFor('three keep-alive comments', (c) => c.text.split(':\n\n').length > 3);
+  expect(client.events).toEqual([]);
   em.complete();
   await client.ended;
   expect(keepAliveTimerCount()).toBe(0);
@@ -109,14 +109,14 @@ test('timeout runs onTimeout (which may still send) then onCompletion, exactly o
     });
     em.onCompletion(() => calls.push('completion'));
   });
-  const client = openStream(server);
+  const client = connect(server.url);
   const em = await attached;
   await client.ended;
   em.complete();
   await settle();
   expect(calls).toEqual(['timeout', 'completion']);
   expect(em.state).toBe('completed');
-  expect(client.parsed().events).toEqual([{ event: 'bye', data: 'last' }]);
+  expect(client.events).toEqual([{ event: 'bye', data: 'last' }]);
 });
 
 describe('client disconnect', () => {
@@ -140,10 +140,10 @@ describe('client disconnect', () => {
         });
         em.onError((err) => errors.push(err));
       });
-      const client = openStream(server);
+      const client = connect(server.url);
       const em = await attached;
       await em.send('hello');
-      await client.waitFor((c) => c.parsed().events.length === 1, 'the first event');
+      await client.waitFor('the first event', (c) => c.events.length === 1);
       expect(timers.pending()).toBeGreaterThan(0); // the timeout and the keep-alive interval are running
 
       client.close();
@@ -168,10 +168,10 @@ describe('client disconnect', () => {
 
   test('onCompletion registered after completion still runs, once', async () => {
     const attached = serveEmitter();
-    const client = openStream(server);
+    const client = connect(server.url);
     const em = await attached;
     client.close();
-    await waitUntil(() => em.state === 'completed', 'the emitter to see the disconnect');
+    await waitFor('the emitter to see the disconnect', () => em.state === 'completed');
     const late = jest.fn();
     em.onCompletion(late);
     await settle();
@@ -187,7 +187,7 @@ test('completeWithError calls onError, ends the stream, and writes nothing of th
     em.onError((err) => errors.push(err));
     em.onCompletion(() => completions++);
   });
-  const client = openStream(server);
+  const client = connect(server.url);
   const em = await attached;
   await em.send('before');
   em.completeWithError(secret);
@@ -195,10 +195,10 @@ test('completeWithError calls onError, ends the stream, and writes nothing of th
   await settle();
   expect(errors).toEqual([secret]);
   expect(completions).toBe(1);
-  expect(client.parsed().events).toEqual([{ data: 'before' }]);
-  expect(client.body).not.toContain('secret-database-password');
-  expect(client.body).not.toContain(secret.stack!.split('\n')[1]!.trim());
-  expect(client.body).not.toMatch(/Error/);
+  expect(client.events).toEqual([{ data: 'before' }]);
+  expect(client.text).not.toContain('secret-database-password');
+  expect(client.text).not.toContain(secret.stack!.split('\n')[1]!.trim());
+  expect(client.text).not.toMatch(/Error/);
 });
 
 test('completeWithError before attach ends the response empty', async () => {
@@ -208,16 +208,16 @@ test('completeWithError before attach ends the response empty', async () => {
     void em.send('dropped');
     em.completeWithError(new Error('failed early'));
   });
-  const client = openStream(server);
+  const client = connect(server.url);
   await attached;
   await client.ended;
-  expect(client.body).toBe('');
+  expect(client.text).toBe('');
   expect(errors).toHaveLength(1);
 });
 
 test('a serializer failure rejects that send with SSE_ERR_SERIALIZE; the stream stays usable', async () => {
   const attached = serveEmitter();
-  const client = openStream(server);
+  const client = connect(server.url);
   const em = await attached;
   const circular: Record<string, unknown> = {};
   circular.self = circular;
@@ -226,12 +226,12 @@ test('a serializer failure rejects that send with SSE_ERR_SERIALIZE; the stream 
   await em.send('still open');
   em.complete();
   await client.ended;
-  expect(client.parsed().events).toEqual([{ data: 'still open' }]);
+  expect(client.events).toEqual([{ data: 'still open' }]);
 });
 
 test('an event with an invalid field throws synchronously and writes nothing', async () => {
   const attached = serveEmitter();
-  const client = openStream(server);
+  const client = connect(server.url);
   const em = await attached;
   // A look-alike of an event() value whose fields were never validated (e.g. built by another copy of the package).
   const forged = { [Symbol.for('tidings.event')]: true, toEvent: () => ({ event: 'x\ndata: evil', data: 'd' }) };
@@ -239,8 +239,8 @@ test('an event with an invalid field throws synchronously and writes nothing', a
   await em.send('clean');
   em.complete();
   await client.ended;
-  expect(client.body).not.toContain('evil');
-  expect(client.parsed().events).toEqual([{ data: 'clean' }]);
+  expect(client.text).not.toContain('evil');
+  expect(client.events).toEqual([{ data: 'clean' }]);
 });
 
 describe('attach errors', () => {
@@ -259,7 +259,7 @@ describe('attach errors', () => {
       em.complete();
       thrown.resolve(errors);
     });
-    const client = openStream(server);
+    const client = connect(server.url);
     await client.ended;
     expect(await thrown.promise).toEqual([
       expect.objectContaining({ code: 'SSE_ERR_ALREADY_ATTACHED' }),

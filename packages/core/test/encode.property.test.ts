@@ -4,8 +4,8 @@
  * UTF-8 and are fed in arbitrary chunks, as a client reading a socket sees them.
  */
 import { encodeComment, encodeEvent, type SseEvent } from '@tidings/core';
+import { parseStream } from '@tidings/testkit';
 import fc from 'fast-check';
-import { parseStream } from './support/parse';
 
 const RUNS = 2_500;
 

@@ -10,7 +10,7 @@ import * as net from 'node:net';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 import { ChannelRegistry, keepAliveTimerCount, type SseExchange, SseHost } from '@tidings/core';
-import { waitFor } from './channel-clients';
+import { waitFor } from '@tidings/testkit';
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;

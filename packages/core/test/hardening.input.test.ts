@@ -15,14 +15,14 @@ import {
   SseUnauthorizedError,
   writeRefusal,
 } from '@tidings/core';
-import { openStream, type StreamClient, startServer, type TestServer } from './support/http';
+import { connect, type SseTestClient, startServer, type TestServer } from '@tidings/testkit';
 
 /** Streams opened by the test server, in arrival order; each subscribed to channel `ch`. */
 let served: SseEmitter[];
 let server: TestServer;
 let registry: ChannelRegistry;
 let gaps: string[];
-let clients: StreamClient[];
+let clients: SseTestClient[];
 
 beforeEach(async () => {
   served = [];
@@ -41,8 +41,8 @@ afterEach(async () => {
   await server.close();
 });
 
-function open(headers: http.OutgoingHttpHeaders = {}): StreamClient {
-  const client = openStream(server, '/', { accept: 'text/event-stream', ...headers });
+function open(headers: http.OutgoingHttpHeaders = {}): SseTestClient {
+  const client = connect(server.url, { headers });
   clients.push(client);
   return client;
 }
@@ -69,9 +69,9 @@ test('a serializer that throws rejects that send with SSE_ERR_SERIALIZE; nothing
   }
   expect(em.state).toBe('open');
   await em.send(event({ id: 'b', data: 'after' }));
-  await client.waitFor((c) => c.body.includes('after'), 'the event after the failures');
+  await client.waitFor('the event after the failures', (c) => c.text.includes('after'));
   // Byte for byte: the two good frames and nothing of the failed ones (no `id: x`, no `event: bad`).
-  expect(client.body).toBe('id: a\ndata: before\n\nid: b\ndata: after\n\n');
+  expect(client.text).toBe('id: a\ndata: before\n\nid: b\ndata: after\n\n');
 });
 
 test('a broadcast that cannot be serialized rejects, writes nothing to anyone, and every stream stays healthy', async () => {
@@ -88,21 +88,21 @@ test('a broadcast that cannot be serialized rejects, writes nothing to anyone, a
   const second = await registry.broadcast('ch', 'two');
   const expected = `id: ${first}\ndata: one\n\nid: ${second}\ndata: two\n\n`;
   for (const c of streams) {
-    await c.waitFor((s) => s.body.length >= expected.length, 'both good broadcasts');
-    expect(c.body).toBe(expected);
+    await c.waitFor('both good broadcasts', (s) => s.text.length >= expected.length);
+    expect(c.text).toBe(expected);
   }
   expect(served.every((em) => em.state === 'open')).toBe(true);
   // The failed broadcasts left no trace in the history either: a client resuming after `one` gets only `two`.
   const resumed = open({ 'last-event-id': first });
-  await resumed.waitFor((s) => s.body.includes('two'), 'the replay');
-  expect(resumed.parsed().events.map((e) => e.data)).toEqual(['two']);
+  await resumed.waitFor('the replay', (s) => s.text.includes('two'));
+  expect(resumed.events.map((e) => e.data)).toEqual(['two']);
 });
 
 test('Last-Event-ID is matched by position in the log, never parsed as a number', async () => {
   for (const id of [1, 2, 3]) await registry.broadcast('ch', event({ id, data: `e${id}` }));
   const exact = open({ 'last-event-id': '1' });
-  await exact.waitFor((s) => s.parsed().events.length === 2, 'the replay after id 1');
-  expect(exact.parsed().events.map((e) => e.data)).toEqual(['e2', 'e3']);
+  await exact.waitFor('the replay after id 1', (s) => s.events.length === 2);
+  expect(exact.events.map((e) => e.data)).toEqual(['e2', 'e3']);
 
   // Numerically equal spellings are other ids: a gap (reported), nothing replayed. (A leading space is not one
   // of them: HTTP trims it from header values, so ' 1' arrives as '1'.)
@@ -111,8 +111,8 @@ test('Last-Event-ID is matched by position in the log, never parsed as a number'
   await Promise.all(others.map((c) => c.response));
   await registry.broadcast('ch', event({ id: 4, data: 'e4' }));
   for (const c of others) {
-    await c.waitFor((s) => s.parsed().events.length >= 1, 'the live event');
-    expect(c.parsed().events.map((e) => e.data)).toEqual(['e4']);
+    await c.waitFor('the live event', (s) => s.events.length >= 1);
+    expect(c.events.map((e) => e.data)).toEqual(['e4']);
   }
   expect(gaps.sort()).toEqual([...lookalikes].sort());
 });
@@ -149,7 +149,7 @@ test('refusals: 503 with Retry-After, 401/403, 400, each a whole JSON response; 
     limited.channel('only').subscribe(new SseEmitter({ keepAlive: false }).attach(req, res));
   });
   try {
-    const admitted = openStream(plain, '/');
+    const admitted = connect(`${plain.url}/`);
     expect((await admitted.response).statusCode).toBe(200);
     const refused = await fetch(plain.url);
     expect([refused.status, refused.headers.get('retry-after')]).toEqual([503, '2']);

@@ -13,8 +13,8 @@
 import { EventEmitter } from 'node:events';
 import type * as http from 'node:http';
 import { ChannelRegistry, event, SseEmitter } from '@tidings/core';
+import { connect, type SseTestClient, startServer, type TestServer, waitFor } from '@tidings/testkit';
 import * as fc from 'fast-check';
-import { baseUrl, closeServer, connect, listen, type StreamClient, waitFor } from './channel-clients';
 
 type Command =
   | { kind: 'send'; client: number }
@@ -48,12 +48,12 @@ function overLimit(emitter: NodeJS.EventEmitter | null | undefined): string[] {
 interface Lane {
   em: SseEmitter;
   exchange: Exchange;
-  client: StreamClient;
+  client: SseTestClient;
   sent: string[];
   completions: number;
 }
 
-let server: Awaited<ReturnType<typeof listen>>;
+let server: TestServer;
 interface Exchange {
   em: SseEmitter;
   req: http.IncomingMessage;
@@ -64,7 +64,7 @@ let registry: ChannelRegistry;
 
 beforeAll(async () => {
   registry = new ChannelRegistry({ history: 0 });
-  server = await listen((req, res) => {
+  server = await startServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     const em = new SseEmitter({ keepAlive: false, timeout: Number(url.searchParams.get('timeout')) }).attach(req, res);
     registry.channel(url.searchParams.get('run')!).subscribe(em);
@@ -73,7 +73,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await closeServer(server);
+  await server.close();
 });
 
 test('the listener check sees an emitter past its limit (probe)', () => {
@@ -93,7 +93,7 @@ const coverage = { received: 0, timeouts: 0 };
 async function openLane(run: string, index: number, timeout: number): Promise<Lane> {
   const key = `${run}-${index}`;
   const arrived = new Promise<Exchange>((resolve) => arrivals.set(key, resolve));
-  const client = connect(`${baseUrl(server)}/?run=${run}&key=${key}&timeout=${timeout}`);
+  const client = connect(`${server.url}/?run=${run}&key=${key}&timeout=${timeout}`);
   const exchange = await arrived;
   arrivals.delete(key);
   const { em } = exchange;

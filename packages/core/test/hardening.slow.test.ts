@@ -7,7 +7,7 @@
  */
 import * as http from 'node:http';
 import { ChannelRegistry, event, SseEmitter, type SseEmitterOptions } from '@tidings/core';
-import { baseUrl, closeServer, connectNeverReading, listen, waitFor } from './channel-clients';
+import { connectNeverReading, startServer, waitFor } from '@tidings/testkit';
 
 /**
  * A normal reader that keeps no copy of what it reads (20 x 20 MB of kept strings would drown the figure being
@@ -52,14 +52,14 @@ interface Served {
 /** A node:http server whose every request opens an emitter with `options`, subscribed to channel `crowd`. */
 async function crowdServer(registry: ChannelRegistry, options: SseEmitterOptions) {
   const served: Served[] = [];
-  const server = await listen((req, res) => {
+  const server = await startServer((req, res) => {
     const em = new SseEmitter(options).attach(req, res);
     const entry: Served = { em, res, errors: [] };
     em.onError((err) => entry.errors.push(err));
     served.push(entry);
     registry.channel('crowd').subscribe(em);
   });
-  return { server, base: baseUrl(server), served };
+  return { server, base: server.url, served };
 }
 
 /**
@@ -134,7 +134,7 @@ test('1 stalled + 20 normal clients, 20,000 broadcasts of 1 KiB: bounded memory,
   } finally {
     stalledSocket.destroy();
     for (const r of readers) r.close();
-    await closeServer(server);
+    await server.close();
   }
 }, 60_000);
 
@@ -174,6 +174,6 @@ test('a client whose TCP window stays full past sendTimeout is closed with nothi
     await waitFor('the server to drop the socket', () => served[0]!.res.socket === null || served[0]!.res.destroyed);
   } finally {
     stalledSocket.destroy();
-    await closeServer(server);
+    await server.close();
   }
 });

@@ -3,13 +3,14 @@
  * data, never read as event fields, whatever keys it has.
  */
 import { event, isEvent, SseEmitter } from '@tidings/core';
-import { openStream, useEmitterServer } from './support/http';
+import { connect } from '@tidings/testkit';
+import { useEmitterServer } from './support/http';
 
 const server = useEmitterServer();
 
 test('send({ id: 5 }) sends {"id":5} as data; only event() values set fields', async () => {
   const served = server.serve();
-  const client = openStream(server);
+  const client = connect(server.url);
   const { em } = await served;
   await em.send({ id: 5 });
   await em.send({ event: 'add', data: 'x', retry: 10, comment: 'c' });
@@ -17,15 +18,14 @@ test('send({ id: 5 }) sends {"id":5} as data; only event() values set fields', a
   await em.send(event({ event: 'add', data: 'x' }));
   em.complete();
   await client.ended;
-  const parsed = client.parsed();
-  expect(parsed.events).toEqual([
+  expect(client.events).toEqual([
     { data: '{"id":5}' },
     { data: '{"event":"add","data":"x","retry":10,"comment":"c"}' },
     { id: '5', data: '{"id":5}' },
     { event: 'add', data: 'x' },
   ]);
-  expect(parsed.retries).toEqual([]);
-  expect(parsed.comments).toEqual([]);
+  expect(client.retries).toEqual([]);
+  expect(client.comments).toEqual([]);
 });
 
 test('isEvent is true only for values made by event()', () => {

@@ -1,9 +1,9 @@
 /** Channels over Express and real sockets: the shared channel scenarios, wired to `sse({ registry })` and `res.sse()`. */
 import type { SseEmitter } from '@tidings/core';
 import { sse } from '@tidings/express';
+import { startServer } from '@tidings/testkit';
+import * as scenarios from '@tidings/testkit/channel-scenarios';
 import express from 'express';
-import * as scenarios from '../../core/test/channel-scenarios';
-import { listen } from './support/app';
 
 const expressApp: scenarios.ChannelAppFactory = async (registry) => {
   const events = sse({ registry, onStreamError: () => {} }); // the stalled-client scenario checks its error itself
@@ -16,7 +16,7 @@ const expressApp: scenarios.ChannelAppFactory = async (registry) => {
     served.push(em);
     registry.channel(req.params.channel).subscribe(em, subscribe);
   });
-  const running = await listen(app);
+  const running = await startServer(app);
   let closing: Promise<void> | undefined;
   return { base: running.url, served, close: () => (closing ??= events.close().then(() => running.close())) };
 };

@@ -1,10 +1,10 @@
 /** The `compression` middleware in front of event streams: every event reaches the client as it is sent. */
 import { SseEmitter } from '@tidings/core';
 import { sse, sseHandler } from '@tidings/express';
+import { startServer } from '@tidings/testkit';
+import { lockstepScenario } from '@tidings/testkit/adapter-scenarios';
 import compression from 'compression';
 import express from 'express';
-import { listen } from './support/app';
-import { lockstepScenario } from './support/scenarios';
 
 test.each([
   ['res.sse()', false],
@@ -25,7 +25,7 @@ test.each([
         })
       : (_req, res) => void scenario.serve(res.sse()),
   );
-  const running = await listen(app);
+  const running = await startServer(app);
   try {
     const client = await scenario.run(`${running.url}/steps`);
     // `no-transform` makes compression leave the stream alone; its flush() is called after each write anyway.

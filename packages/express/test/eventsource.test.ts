@@ -1,8 +1,8 @@
 /** A real EventSource (the `eventsource` npm client) against Express: named events, reconnect, Last-Event-ID. */
 import { sse } from '@tidings/express';
+import { startServer, type TestServer } from '@tidings/testkit';
+import { reconnectScenario } from '@tidings/testkit/adapter-scenarios';
 import express from 'express';
-import { listen, type RunningApp } from './support/app';
-import { reconnectScenario } from './support/scenarios';
 
 test('EventSource gets named events, reconnects after the socket is destroyed, and sends Last-Event-ID', async () => {
   const scenario = reconnectScenario();
@@ -10,7 +10,7 @@ test('EventSource gets named events, reconnects after the socket is destroyed, a
   const app = express();
   app.use(events);
   app.get('/greetings', (req, res) => scenario.serve(res.sse(), req.lastEventId, () => req.socket.destroy()));
-  const running: RunningApp = await listen(app);
+  const running: TestServer = await startServer(app);
   try {
     await scenario.run(`${running.url}/greetings`);
   } finally {

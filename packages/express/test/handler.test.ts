@@ -6,11 +6,8 @@ import * as http from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { ChannelRegistry, event } from '@tidings/core';
 import { sse, sseHandler } from '@tidings/express';
-import express from 'express';
-import request from 'supertest';
-import { listen, type RunningApp } from './support/app';
-import { leaveEarlyScenario } from './support/scenarios';
-import { deferred, openStream, waitUntil } from './support/stream-client';
+import { deferred, openStream, startServer, type TestServer, waitFor } from '@tidings/testkit';
+import { leaveEarlyScenario } from '@tidings/testkit/adapter-scenarios';
 import {
   EXPECTED,
   endless,
@@ -22,10 +19,12 @@ import {
   readAll,
   readableFeed,
   serveClock,
-} from './support/styles';
+} from '@tidings/testkit/handler-styles';
+import express from 'express';
+import request from 'supertest';
 
 describe('@tidings/express streams', () => {
-  let running: RunningApp;
+  let running: TestServer;
   const registry = new ChannelRegistry();
   const middleware = sse({ keepAlive: false, registry });
   const endlessFeed = endless();
@@ -111,7 +110,7 @@ describe('@tidings/express streams', () => {
 
   beforeAll(async () => {
     jest.spyOn(console, 'error').mockImplementation((...args: unknown[]) => void streamErrors.push(args[1]));
-    running = await listen(app);
+    running = await startServer(app);
   });
   afterAll(async () => {
     await middleware.close();
@@ -153,9 +152,9 @@ describe('@tidings/express streams', () => {
         yield event({ event: 'hello', data: req.lastEventId ?? 'none' });
       }),
     );
-    const server = await listen(bare);
+    const server = await startServer(bare);
     try {
-      const client = await openStream(`${server.url}/feed`, { 'last-event-id': '3' });
+      const client = await openStream(`${server.url}/feed`, { headers: { 'last-event-id': '3' } });
       await client.ended;
       expect(client.events).toEqual([{ event: 'hello', data: '3', id: undefined }]);
     } finally {
@@ -193,7 +192,7 @@ describe('@tidings/express streams', () => {
       );
       expect(res.statusCode).toBe(200);
       expect(res.headers['content-type']).toBe('text/event-stream; charset=utf-8');
-      await waitUntil(() => middleware.openStreams === before, 'the HEAD stream to end');
+      await waitFor('the HEAD stream to end', () => middleware.openStreams === before);
     } finally {
       agent.destroy();
     }
@@ -208,13 +207,13 @@ describe('@tidings/express streams', () => {
     const { client, events } = await readAll(`${running.url}/throws-late`);
     expect(events).toEqual([[undefined, undefined, 'one']]);
     expect(client.text).not.toContain(LATE_ERROR);
-    await waitUntil(() => streamErrors.length > 0, 'the error to be logged');
+    await waitFor('the error to be logged', () => streamErrors.length > 0);
     expect((streamErrors[0] as Error).message).toBe(LATE_ERROR);
   });
 
   test('a client leaving before the first value: no stream opens and the source is stopped at once', async () => {
     await leaveEarly.run(`${running.url}/leave-early`);
-    await waitUntil(() => middleware.openStreams === 0, 'no stream left open');
+    await waitFor('no stream left open', () => middleware.openStreams === 0);
   });
 
   test('a handler that wrote a response and returns an iterable: SSE_ERR_HEADERS_SENT, the iterable is closed', async () => {
@@ -236,16 +235,16 @@ describe('@tidings/express streams', () => {
     const stalled = await pausedClient(`${running.url}/bulk`);
     let previous = -1;
     let steadyPolls = 0;
-    await waitUntil(() => {
+    await waitFor('the generator to stop being pulled', () => {
       steadyPolls = pulled > 0 && pulled === previous ? steadyPolls + 1 : 0;
       previous = pulled;
       return steadyPolls >= 10;
-    }, 'the generator to stop being pulled');
+    });
     // 2000 values of 16 KiB (32 MiB) are available at once; only what the socket buffers hold was pulled.
     expect(pulled).toBeLessThan(2000);
     const before = middleware.openStreams;
     stalled.destroy();
-    await waitUntil(() => middleware.openStreams === before - 1, 'the stalled stream to end');
+    await waitFor('the stalled stream to end', () => middleware.openStreams === before - 1);
   });
 
   test('streams opened by the middleware are tracked by its registry', async () => {
@@ -255,7 +254,7 @@ describe('@tidings/express streams', () => {
     expect(registry.stats().connections).toBe(before + 1);
     expect(middleware.openStreams).toBeGreaterThanOrEqual(1);
     client.close();
-    await waitUntil(() => registry.stats().connections === before, 'the stream to be untracked');
+    await waitFor('the stream to be untracked', () => registry.stats().connections === before);
   });
 });
 

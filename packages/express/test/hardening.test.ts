@@ -4,8 +4,7 @@
  */
 import { ChannelRegistry, type SseHostOptions } from '@tidings/core';
 import { sse, sseHandler } from '@tidings/express';
-import express from 'express';
-import { listen, type RunningApp } from './support/app';
+import { startServer, type TestServer } from '@tidings/testkit';
 import {
   authorizeScenario,
   capacityScenario,
@@ -13,10 +12,11 @@ import {
   hardeningRoutes,
   hostileInputScenario,
   shutdownUnderLoadScenario,
-} from './support/hardening';
+} from '@tidings/testkit/hardening-scenarios';
+import express from 'express';
 
 interface HardeningApp {
-  running: RunningApp;
+  running: TestServer;
   registry: ChannelRegistry;
   routes: HardeningRoutes;
   close(): Promise<void>;
@@ -39,7 +39,7 @@ async function hardeningApp(options: SseHostOptions = {}, registry = new Channel
     '/job',
     sseHandler(() => routes.job()),
   );
-  const running = await listen(app);
+  const running = await startServer(app);
   return {
     running,
     registry,
@@ -100,7 +100,7 @@ test('shutdown under load: close() + server.close() with 2,000 streams and broad
   const app = express();
   app.use(events);
   app.get('/rooms', (req, res) => res.sseChannel(String(req.query.name)));
-  const running = await listen(app);
+  const running = await startServer(app);
   const elapsed = await shutdownUnderLoadScenario(running.url, registry, async () => {
     await events.close();
     await new Promise<void>((resolve) => running.server.close(() => resolve()));

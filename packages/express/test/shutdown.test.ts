@@ -1,17 +1,16 @@
 /** Graceful shutdown: the middleware's close() ends every stream it opened, with or without a registry. */
 import { ChannelRegistry } from '@tidings/core';
 import { sse, sseHandler } from '@tidings/express';
+import { deferred, startServer } from '@tidings/testkit';
+import { HELLO, serveHello, shutdownScenario } from '@tidings/testkit/adapter-scenarios';
 import express from 'express';
-import { listen } from './support/app';
-import { HELLO, serveHello, shutdownScenario } from './support/scenarios';
-import { deferred } from './support/stream-client';
 
 test('close() ends 200 open streams: it resolves and every client sees its response end', async () => {
   const events = sse({ keepAlive: false });
   const app = express();
   app.use(events);
   app.get('/hello', (_req, res) => serveHello(res.sse()));
-  const running = await listen(app);
+  const running = await startServer(app);
   try {
     await shutdownScenario(`${running.url}/hello`, () => events.close());
     expect(events.openStreams).toBe(0);
@@ -33,7 +32,7 @@ test('with a registry, registry.close() ends the streams too, and sseHandler str
       await idle.promise; // a source that does not end by itself
     }),
   );
-  const running = await listen(app);
+  const running = await startServer(app);
   try {
     await shutdownScenario(
       `${running.url}/hello`,

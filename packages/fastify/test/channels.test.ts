@@ -1,8 +1,8 @@
 /** Channels over Fastify and real sockets: the shared channel scenarios, wired to `ssePlugin` with `{ registry }`. */
 import type { SseEmitter } from '@tidings/core';
 import { ssePlugin } from '@tidings/fastify';
+import * as scenarios from '@tidings/testkit/channel-scenarios';
 import Fastify from 'fastify';
-import * as scenarios from '../../core/test/channel-scenarios';
 
 const fastifyApp: scenarios.ChannelAppFactory = async (registry) => {
   const app = Fastify({ forceCloseConnections: true });

@@ -1,7 +1,7 @@
 /** @fastify/compress in front of event streams: every event reaches the client as it is sent. */
 import compress from '@fastify/compress';
 import { SseEmitter } from '@tidings/core';
-import { lockstepScenario } from '../../express/test/support/scenarios';
+import { lockstepScenario } from '@tidings/testkit/adapter-scenarios';
 import { listen, sseApp } from './support';
 
 test.each([

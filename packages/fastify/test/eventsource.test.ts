@@ -1,5 +1,5 @@
 /** A real EventSource (the `eventsource` npm client) against Fastify: named events, reconnect, Last-Event-ID. */
-import { reconnectScenario } from '../../express/test/support/scenarios';
+import { reconnectScenario } from '@tidings/testkit/adapter-scenarios';
 import { listen, sseApp } from './support';
 
 test('EventSource gets named events, reconnects after the socket is destroyed, and sends Last-Event-ID', async () => {

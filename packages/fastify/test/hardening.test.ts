@@ -4,7 +4,6 @@
  */
 import { ChannelRegistry } from '@tidings/core';
 import type { SsePluginOptions } from '@tidings/fastify';
-import type { FastifyInstance } from 'fastify';
 import {
   authorizeScenario,
   capacityScenario,
@@ -12,7 +11,8 @@ import {
   hardeningRoutes,
   hostileInputScenario,
   shutdownUnderLoadScenario,
-} from '../../express/test/support/hardening';
+} from '@tidings/testkit/hardening-scenarios';
+import type { FastifyInstance } from 'fastify';
 import { listen, sseApp } from './support';
 
 interface HardeningApp {

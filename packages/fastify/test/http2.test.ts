@@ -5,9 +5,9 @@
 import * as http2 from 'node:http2';
 import { event } from '@tidings/core';
 import { ssePlugin } from '@tidings/fastify';
+import { deferred, waitFor } from '@tidings/testkit';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import Fastify from 'fastify';
-import { deferred, waitUntil } from '../../express/test/support/stream-client';
 
 interface H2Stream {
   headers: http2.IncomingHttpHeaders & http2.IncomingHttpStatusHeader;
@@ -79,7 +79,7 @@ describe('@tidings/fastify over HTTP/2', () => {
 
   test('a client resetting its stream stops the iterable (finally runs)', async () => {
     const stream = await openH2(session, '/endless');
-    await waitUntil(() => stream.events.length >= 2, 'two events over HTTP/2');
+    await waitFor('two events over HTTP/2', () => stream.events.length >= 2);
     stream.request.close(http2.constants.NGHTTP2_CANCEL);
     await finallyRan.promise;
   });
@@ -87,7 +87,7 @@ describe('@tidings/fastify over HTTP/2', () => {
   test('reply.sse() keeps headers, and app.close() ends the open stream', async () => {
     const stream = await openH2(session, '/open');
     expect(stream.headers['x-custom']).toBe('kept');
-    await waitUntil(() => stream.events.length === 1, 'the hello event');
+    await waitFor('the hello event', () => stream.events.length === 1);
     expect(stream.events[0]).toMatchObject({ event: 'hello', data: 'h2' });
     const closing = app.close();
     await stream.ended;

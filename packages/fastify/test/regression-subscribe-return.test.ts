@@ -4,8 +4,8 @@
  * end it with SSE_ERR_INVALID_SOURCE; a handler that answered nothing and returned a non-stream still gets that error.
  */
 import { ChannelRegistry, event } from '@tidings/core';
+import { openStream } from '@tidings/testkit';
 import type { FastifyInstance } from 'fastify';
-import { openStream } from '../../express/test/support/stream-client';
 import { listen, sseApp } from './support';
 
 describe('a { sse: true } handler that opened the stream itself and returned something else', () => {

@@ -5,9 +5,8 @@
 import cors from '@fastify/cors';
 import { ChannelRegistry } from '@tidings/core';
 import { ssePlugin } from '@tidings/fastify';
-import Fastify, { type FastifyInstance } from 'fastify';
-import { leaveEarlyScenario } from '../../express/test/support/scenarios';
-import { openStream, waitUntil } from '../../express/test/support/stream-client';
+import { openStream, waitFor } from '@tidings/testkit';
+import { leaveEarlyScenario } from '@tidings/testkit/adapter-scenarios';
 import {
   EXPECTED,
   endless,
@@ -19,7 +18,8 @@ import {
   readAll,
   readableFeed,
   serveClock,
-} from '../../express/test/support/styles';
+} from '@tidings/testkit/handler-styles';
+import Fastify, { type FastifyInstance } from 'fastify';
 
 describe('@tidings/fastify streams', () => {
   let app: FastifyInstance;
@@ -111,7 +111,7 @@ describe('@tidings/fastify streams', () => {
     const denied = await app.inject({ method: 'GET', url: '/private/feed' });
     expect(denied.statusCode).toBe(401);
     expect(denied.json()).toEqual({ error: 'unauthorized' });
-    const client = await openStream(`${url}/private/feed`, { authorization: 'Bearer ok' });
+    const client = await openStream(`${url}/private/feed`, { headers: { authorization: 'Bearer ok' } });
     await client.ended;
     expect(client.events.map((e) => e.data)).toEqual(['secret stream']);
   });
@@ -142,17 +142,15 @@ describe('@tidings/fastify streams', () => {
     const { client, events } = await readAll(`${url}/throws-late`);
     expect(events).toEqual([[undefined, undefined, 'one']]);
     expect(client.text).not.toContain(LATE_ERROR);
-    await waitUntil(() => logged.some((l) => l.err?.message === LATE_ERROR), 'the error to be logged');
+    await waitFor('the error to be logged', () => logged.some((l) => l.err?.message === LATE_ERROR));
   });
 
   test('a finished stream is still logged as a completed request', async () => {
     await readAll(`${url}/feed?logged=1`);
     const incoming = logged.find((l) => l.msg === 'incoming request' && l.req?.url === '/feed?logged=1');
     expect(incoming?.reqId).toBeDefined();
-    await waitUntil(
-      () =>
-        logged.some((l) => l.msg === 'request completed' && l.reqId === incoming?.reqId && l.res?.statusCode === 200),
-      'the stream request to be logged as completed',
+    await waitFor('the stream request to be logged as completed', () =>
+      logged.some((l) => l.msg === 'request completed' && l.reqId === incoming?.reqId && l.res?.statusCode === 200),
     );
   });
 
@@ -173,7 +171,7 @@ describe('@tidings/fastify streams', () => {
     const before = registry.stats().connections;
     const client = await openStream(`${url}/clock`);
     await client.ended;
-    await waitUntil(() => registry.stats().connections === before, 'the stream to be untracked');
+    await waitFor('the stream to be untracked', () => registry.stats().connections === before);
     expect(registry.stats().eventsSent).toBeGreaterThan(0);
   });
 });

@@ -1,7 +1,7 @@
 /** Graceful shutdown: app.close() ends every open stream (the plugin's preClose hook), so it never hangs. */
 import { ChannelRegistry } from '@tidings/core';
-import { HELLO, serveHello, shutdownScenario } from '../../express/test/support/scenarios';
-import { deferred } from '../../express/test/support/stream-client';
+import { deferred } from '@tidings/testkit';
+import { HELLO, serveHello, shutdownScenario } from '@tidings/testkit/adapter-scenarios';
 import { listen, sseApp } from './support';
 
 test('app.close() ends 200 open streams, even without forceCloseConnections: every client sees its response end', async () => {

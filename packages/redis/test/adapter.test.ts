@@ -1,11 +1,12 @@
 /** redisAdapter() in one process against the shared Redis: the wire format, history's gaps, bounds, close(). */
 import type { StoredEvent } from '@tidings/core';
+import { describeWith, SHARED_REDIS_URL } from '@tidings/testkit';
 import { Redis } from 'ioredis';
 import { connectionNames, redisAdapter } from '../src/index';
 import { deleteKeys, uniquePrefix } from './support/keys';
-import { describeWithRedis, freePort, SHARED_REDIS_URL } from './support/redis-server';
+import { freePort } from './support/redis-server';
 
-describeWithRedis('redisAdapter (Redis on 127.0.0.1:6379)', () => {
+describeWith(['redis'], 'redisAdapter (Redis on 127.0.0.1:6379)', () => {
   const prefix = uniquePrefix('adapter');
   let redis: Redis;
 

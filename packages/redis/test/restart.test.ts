@@ -3,17 +3,17 @@
  * `shutdown nosave` and starts again on the same port; never the shared one): broadcasts during the outage
  * reject with SSE_ERR_ADAPTER_UNAVAILABLE, connected clients miss nothing broadcast before or after.
  */
+import { connect, describeWith, type SseTestClient } from '@tidings/testkit';
 import { Redis } from 'ioredis';
 import { type ClusterNode, startNode } from './support/cluster';
 import { uniquePrefix } from './support/keys';
-import { describeWithRedis, freePort, PrivateRedis } from './support/redis-server';
-import { connect, type TestClient } from './support/sse-client';
+import { freePort, PrivateRedis } from './support/redis-server';
 
-describeWithRedis('a Redis restart under an Express and a Fastify server', () => {
+describeWith(['redis'], 'a Redis restart under an Express and a Fastify server', () => {
   const prefix = uniquePrefix('restart');
   let redis: PrivateRedis;
   let nodes: ClusterNode[] = [];
-  const clients: TestClient[] = [];
+  const clients: SseTestClient[] = [];
 
   beforeAll(async () => {
     redis = new PrivateRedis(await freePort());
@@ -46,10 +46,10 @@ describeWithRedis('a Redis restart under an Express and a Fastify server', () =>
     const [a, b] = nodes as [ClusterNode, ClusterNode];
     const marker = await a.broadcast('news', 'marker');
     for (let i = 0; i < 20; i++)
-      clients.push(connect(`http://127.0.0.1:${(i % 2 === 0 ? a : b).port}/events/news`, marker));
+      clients.push(connect(`http://127.0.0.1:${(i % 2 === 0 ? a : b).port}/events/news`, { lastEventId: marker }));
     const before: string[] = [];
     for (let i = 0; i < 50; i++) before.push(await (i % 2 === 0 ? a : b).broadcast('news', `before-${i}`));
-    await Promise.all(clients.map((client) => client.waitFor(50)));
+    await Promise.all(clients.map((client) => client.waitForEvents(50)));
 
     redis.stop();
     // Bounded: the adapter's timeout (1 s here), never a hang; the servers keep running.
@@ -68,7 +68,7 @@ describeWithRedis('a Redis restart under an Express and a Fastify server', () =>
     const afterData = after.map(([, fields]) => fields[fields.indexOf('data') + 1]);
     expect([...new Set(afterData)]).toEqual(Array.from({ length: 50 }, (_, i) => `after-${i}`));
     const expectedIds = [...before, ...after.map(([id]) => id)];
-    await Promise.all(clients.map((client) => client.waitFor(expectedIds.length)));
+    await Promise.all(clients.map((client) => client.waitForEvents(expectedIds.length)));
     for (const client of clients) {
       expect(client.events.map((ev) => ev.id)).toEqual(expectedIds);
       expect(client.messages()).not.toContain('lost');

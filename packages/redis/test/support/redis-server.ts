@@ -1,47 +1,12 @@
 /**
- * Redis for the tests: whether the shared one on 127.0.0.1:6379 answers (and why not), and a private
- * redis-server the restart test may stop and start again (never the shared one).
+ * A private redis-server the restart test may stop and start again (never the shared one), and a free port for
+ * it. Whether the shared Redis answers is @tidings/testkit's `describeWith(['redis'], ...)`.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-
-export const SHARED_REDIS_URL = 'redis://127.0.0.1:6379';
-
-/** Why Redis on 127.0.0.1:`port` cannot be used, or undefined when it answers PING. Synchronous, for describe(). */
-export function sharedRedisProblem(port = 6379): string | undefined {
-  const probe = `
-    const socket = require('node:net').connect(${port}, '127.0.0.1');
-    socket.setTimeout(2000, () => { console.log('no answer to PING within 2 s'); process.exit(1); });
-    socket.on('error', (err) => { console.log(err.message); process.exit(1); });
-    socket.on('connect', () => socket.write('PING\\r\\n'));
-    socket.on('data', (d) => { console.log(String(d).trim()); process.exit(String(d).startsWith('+PONG') ? 0 : 1); });`;
-  const result = spawnSync(process.execPath, ['-e', probe], { encoding: 'utf8', timeout: 5000 });
-  if (result.status === 0) return undefined;
-  return `Redis on 127.0.0.1:${port} is not answering (${(result.stdout || result.error?.message || 'no reply').trim()})`;
-}
-
-/**
- * `describe` when Redis answers; otherwise skipped with the reason printed, except under CI=true, where a
- * missing Redis is a failure (the CI starts one).
- */
-export function describeWithRedis(name: string, body: () => void): void {
-  const problem = sharedRedisProblem();
-  if (problem === undefined) {
-    describe(name, body);
-  } else if (process.env.CI === 'true') {
-    describe(name, () => {
-      test('needs Redis (CI starts it)', () => {
-        throw new Error(`${problem}: CI must provide Redis.`);
-      });
-    });
-  } else {
-    console.warn(`Skipping "${name}": ${problem}. Start redis-server on 127.0.0.1:6379 to run it.`);
-    describe.skip(name, body);
-  }
-}
 
 /** A free TCP port on 127.0.0.1. */
 export function freePort(): Promise<number> {

@@ -2,9 +2,11 @@
  * The handler styles both adapters serve, written once: route bodies (what a handler does with the emitter or
  * what it returns) and what a client reads from each, as `[event, id, data]` triples.
  */
+import type * as http from 'node:http';
 import { Readable } from 'node:stream';
 import { event, SseEmitter } from '@tidings/core';
-import { deferred, openStream, type StreamClient } from './stream-client';
+import { openStream, type SseTestClient } from './sse-client';
+import { deferred } from './wait';
 
 /** One event as a client saw it: name, id and data (undefined where absent). */
 export type Triple = [string | undefined, string | undefined, string];
@@ -57,8 +59,11 @@ export const EXPECTED = {
 };
 
 /** Reads the stream at `url` to its end; resolves to the client and the events as triples. */
-export async function readAll(url: string, headers = {}): Promise<{ client: StreamClient; events: Triple[] }> {
-  const client = await openStream(url, headers);
+export async function readAll(
+  url: string,
+  headers: http.OutgoingHttpHeaders = {},
+): Promise<{ client: SseTestClient; events: Triple[] }> {
+  const client = await openStream(url, { headers });
   await client.ended;
   return { client, events: client.events.map((e): Triple => [e.event, e.id, e.data]) };
 }
@@ -92,7 +97,7 @@ export async function* failsAfterFirst(): AsyncGenerator<unknown> {
 }
 
 /** The status and headers every event stream starts with. */
-export function expectStreamHead(client: StreamClient): void {
+export function expectStreamHead(client: SseTestClient): void {
   expect(client.status).toBe(200);
   expect(client.headers['content-type']).toBe('text/event-stream; charset=utf-8');
   expect(client.headers['cache-control']).toBe('no-cache, no-transform');

@@ -4,7 +4,6 @@
  * and runs these against it over real sockets.
  */
 import type * as http from 'node:http';
-import * as net from 'node:net';
 import {
   type ChannelRegistry,
   event,
@@ -12,7 +11,9 @@ import {
   type SseAuthorization,
   SseEmitter,
 } from '@tidings/core';
-import { deferred, openStream, type StreamClient, waitUntil } from './stream-client';
+import { rawRequest } from './raw-socket';
+import { openStream, type SseTestClient } from './sse-client';
+import { deferred, waitFor } from './wait';
 
 /** The route bodies and hooks a hardening app wires into its framework. */
 export interface HardeningRoutes {
@@ -67,28 +68,6 @@ export function hardeningRoutes(): HardeningRoutes {
   };
 }
 
-/** A whole HTTP/1.1 response read off a raw socket. */
-export interface RawResponse {
-  readonly status: number;
-  readonly text: string;
-}
-
-/** Sends `request` (bytes, as given) on a new socket and reads until the server closes it. */
-export function rawRequest(url: string, request: Buffer | string): Promise<RawResponse> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    const socket = net.connect({ host: hostname, port: Number(port) }, () => socket.end(request));
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-    // The server may answer and close before it read everything (431): a reset after the answer is expected.
-    socket.on('error', () => {});
-    socket.on('close', () => {
-      const text = Buffer.concat(chunks).toString('latin1');
-      resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0), text });
-    });
-  });
-}
-
 /** A JSON (non-stream) answer: status, headers, parsed body; asserts it is a whole response, not a stream. */
 async function fetchRefusal(url: string, headers: Record<string, string> = {}) {
   const res = await fetch(url, { headers: { accept: 'text/event-stream', ...headers } });
@@ -98,8 +77,8 @@ async function fetchRefusal(url: string, headers: Record<string, string> = {}) {
   return { status: res.status, headers: res.headers, body };
 }
 
-async function openAll(url: string, count: number, batch = 100): Promise<StreamClient[]> {
-  const clients: StreamClient[] = [];
+async function openAll(url: string, count: number, batch = 100): Promise<SseTestClient[]> {
+  const clients: SseTestClient[] = [];
   for (let i = 0; i < count; i += batch) {
     const size = Math.min(batch, count - i);
     clients.push(...(await Promise.all(Array.from({ length: size }, () => openStream(url)))));
@@ -120,7 +99,7 @@ export async function capacityScenario(
 ): Promise<void> {
   const url = `${base}/rooms?name=capped`;
   const open = await openAll(url, limit);
-  await waitUntil(() => registry.channel('capped').size === limit, `${limit} subscribers`);
+  await waitFor(`${limit} subscribers`, () => registry.channel('capped').size === limit);
   const refused = await fetchRefusal(url);
   expect(refused.status).toBe(503);
   expect(refused.headers.get('retry-after')).toBe(retryAfter);
@@ -134,7 +113,7 @@ export async function capacityScenario(
   expect(open.every((c) => c.status === 200 && c.events[0]?.data === 'still here')).toBe(true);
 
   open[0]!.close();
-  await waitUntil(() => registry.channel('capped').size === limit - 1, 'a subscriber to leave');
+  await waitFor('a subscriber to leave', () => registry.channel('capped').size === limit - 1);
   const next = await openStream(url);
   expect(next.status).toBe(200);
   for (const c of [...open, next]) c.close();
@@ -157,10 +136,10 @@ export async function authorizeScenario(
   expect(failing.status).toBe(500);
   await failing.body?.cancel();
 
-  const admitted = await openStream(`${base}/rooms?name=secret`, { authorization: 'Bearer ok' });
+  const admitted = await openStream(`${base}/rooms?name=secret`, { headers: { authorization: 'Bearer ok' } });
   expect(admitted.status).toBe(200);
   expect(admitted.headers['content-type']).toMatch(/^text\/event-stream/);
-  await waitUntil(() => registry.channel('secret').size === 1, 'the admitted subscriber');
+  await waitFor('the admitted subscriber', () => registry.channel('secret').size === 1);
   await registry.broadcast('secret', 'for members');
   expect((await admitted.waitForEvents(1))[0]?.data).toBe('for members');
   admitted.close();
@@ -175,7 +154,7 @@ export async function authorizeScenario(
   expect(await request).toBe('AbortError');
   await new Promise((resolve) => setTimeout(resolve, 20)); // the server sees the connection close
   routes.admitSlow();
-  await waitUntil(() => registry.channel('slow').size === 0 && registry.connections === 0, 'nothing left open');
+  await waitFor('nothing left open', () => registry.channel('slow').size === 0 && registry.connections === 0);
 }
 
 /**
@@ -184,7 +163,7 @@ export async function authorizeScenario(
  */
 export async function hostileInputScenario(base: string, registry: ChannelRegistry, routes: HardeningRoutes) {
   const healthy = await openStream(`${base}/rooms?name=news`);
-  await waitUntil(() => registry.channel('news').size === 1, 'the healthy subscriber');
+  await waitFor('the healthy subscriber', () => registry.channel('news').size === 1);
   let sent = 0;
   const stillServing = async (): Promise<void> => {
     await registry.broadcast('news', `tick ${++sent}`);
@@ -214,9 +193,9 @@ export async function hostileInputScenario(base: string, registry: ChannelRegist
   await stillServing();
 
   // Too long (but under the header limit), or with a newline in the query: ignored, reported, never echoed.
-  const long = await openStream(`${base}/rooms?name=news`, { 'last-event-id': 'L'.repeat(300) });
+  const long = await openStream(`${base}/rooms?name=news`, { headers: { 'last-event-id': 'L'.repeat(300) } });
   const newline = await openStream(`${base}/rooms?name=news&lastEventId=evil%0Aevent:%20x`);
-  await waitUntil(() => registry.channel('news').size === 3, 'two more subscribers');
+  await waitFor('two more subscribers', () => registry.channel('news').size === 3);
   expect(routes.invalidIds).toEqual(['too-long', 'control-characters']);
   await stillServing();
   await Promise.all([long, newline].map((c) => c.waitForEvents(1)));
@@ -265,7 +244,7 @@ export async function shutdownUnderLoadScenario(
   count = 2000,
 ): Promise<number> {
   const clients = await openAll(`${base}/rooms?name=load`, count);
-  await waitUntil(() => registry.channel('load').size === count, `${count} subscribers`);
+  await waitFor(`${count} subscribers`, () => registry.channel('load').size === count);
   let pumping = true;
   const pump = (async () => {
     while (pumping) {
@@ -273,7 +252,7 @@ export async function shutdownUnderLoadScenario(
       await new Promise((resolve) => setTimeout(resolve, 2));
     }
   })();
-  await waitUntil(() => clients.every((c) => c.events.length >= 2), 'every client to receive broadcasts');
+  await waitFor('every client to receive broadcasts', () => clients.every((c) => c.events.length >= 2));
   const started = performance.now();
   await shutdown();
   const elapsed = performance.now() - started;

@@ -3,7 +3,6 @@
  * provides a {@link ChannelAppFactory}: an app whose `GET /<channel>` route opens a stream with the framework's
  * own API, applies {@link routeOptions} and subscribes it to the registry's channel.
  */
-import { EventSource } from 'eventsource';
 import {
   type ChannelRegistry,
   type ChannelRegistryOptions,
@@ -12,16 +11,12 @@ import {
   type SseEmitter,
   type SseEmitterOptions,
   type SubscribeOptions,
-} from '../src/index';
-import {
-  connect,
-  connectNeverReading,
-  longPollBursts,
-  ResumingClient,
-  type StreamClient,
-  sequence,
-  waitFor,
-} from './channel-clients';
+} from '@tidings/core';
+import { EventSource } from 'eventsource';
+import { connectNeverReading } from './raw-socket';
+import { ResumingClient } from './resuming-client';
+import { connect, type SseTestClient } from './sse-client';
+import { sequence, waitFor } from './wait';
 
 /** A running framework app serving `GET /<channel>` (see {@link routeOptions}). */
 export interface ChannelApp {
@@ -60,7 +55,7 @@ async function withApp(
   body: (ctx: {
     registry: ChannelRegistry;
     app: ChannelApp;
-    open(path: string, lastEventId?: string): StreamClient;
+    open(path: string, lastEventId?: string): SseTestClient;
   }) => Promise<void>,
 ): Promise<void> {
   const registry = new Registry(options);
@@ -82,11 +77,11 @@ async function withApp(
 
 /** Opens `count` more clients on `channel` and waits until the channel holds them all. */
 async function crowd(
-  ctx: { registry: ChannelRegistry; open(path: string): StreamClient },
+  ctx: { registry: ChannelRegistry; open(path: string): SseTestClient },
   channel: string,
   count: number,
   query = '',
-): Promise<StreamClient[]> {
+): Promise<SseTestClient[]> {
   const expected = ctx.registry.channel(channel).size + count;
   const clients = Array.from({ length: count }, () => ctx.open(`/${channel}${query}`));
   await waitFor(`${expected} subscribers`, () => ctx.registry.channel(channel).size === expected);
@@ -103,7 +98,9 @@ export function fanOut(factory: ChannelAppFactory): Promise<void> {
       ids.push(await ctx.registry.broadcast('fan', `${n} ${payload}`));
       if (n % 100 === 0) await new Promise((resolve) => setImmediate(resolve));
     }
-    await waitFor('1,000 events at every client', () => clients.every((c) => c.events.length >= 1000), 60_000);
+    await waitFor('1,000 events at every client', () => clients.every((c) => c.events.length >= 1000), {
+      timeoutMs: 60_000,
+    });
     const expected = sequence(1000).map((n) => `${n} ${payload}`);
     // Compared as one string per client (a deep equality of 500 × 1,000 strings costs seconds); the first
     // client that differs, if any, is then compared field by field for a readable diff.
@@ -173,7 +170,7 @@ export function seamStorm(factory: ChannelAppFactory): Promise<void> {
       await waitFor('every sequence complete', () => clients.every((c) => c.count >= total + 1));
       for (const client of clients) {
         expect(client.connections).toBeGreaterThan(1);
-        expect(client.events.map((e) => e.data)).toEqual(['start', ...sequence(total)]);
+        expect(client.dispatched.map((e) => e.data)).toEqual(['start', ...sequence(total)]);
       }
     } finally {
       for (const client of clients) client.close();
@@ -194,7 +191,7 @@ export function unknownIdCallsOnGap(factory: ChannelAppFactory): Promise<void> {
     await waitFor('subscriber', () => ctx.registry.channel('g').size === 1);
     await ctx.registry.broadcast('g', 'live');
     await waitFor('snapshot and live', () => lost.events.length === 2);
-    expect(lost.events.map((e) => `${e.event}:${e.data}`)).toEqual(['snapshot:full state', 'message:live']);
+    expect(lost.dispatched.map((e) => `${e.event}:${e.data}`)).toEqual(['snapshot:full state', 'message:live']);
     expect(gaps).toEqual([['g', 'not-an-id-we-gave']]);
   });
 }
@@ -260,11 +257,12 @@ export function shutdownWith500Streams(factory: ChannelAppFactory): Promise<void
     await ctx.registry.close(event({ event: 'bye', data: 'restarting' }));
     expect(ctx.registry.stats().connections).toBe(0);
     await Promise.all(clients.map((c) => c.ended));
-    for (const client of clients) expect(client.events).toEqual([{ id: undefined, event: 'bye', data: 'restarting' }]);
+    for (const client of clients)
+      expect(client.dispatched).toEqual([{ id: undefined, event: 'bye', data: 'restarting' }]);
 
     const late = ctx.open('/live');
     await late.ended;
-    expect(late.events).toEqual([]);
+    expect(late.dispatched).toEqual([]);
     expect(ctx.registry.channel('live').size).toBe(0);
   });
 }
@@ -292,4 +290,19 @@ export function channelScenarioTests(factory: ChannelAppFactory): void {
   it('a client that never reads is closed and does not hold up 10 others', () => stalledClientIsClosed(factory));
   it('registry.close(final) with 500 open streams', () => shutdownWith500Streams(factory));
   it("the framework's own close ends channel streams", () => frameworkCloseEndsChannelStreams(factory));
+}
+
+/**
+ * Broadcasts "1".."100" in ten bursts of ten for a long-polling client. Every other burst waits until the client
+ * has it, so at least five distinct responses carry events; the bursts in between may land while the client is
+ * between two requests, and then reach it by replay.
+ */
+export async function longPollBursts(
+  broadcast: (data: string) => Promise<unknown>,
+  received: () => number,
+): Promise<void> {
+  for (let burst = 0; burst < 10; burst++) {
+    for (let n = burst * 10 + 1; n <= burst * 10 + 10; n++) await broadcast(String(n));
+    if (burst % 2 === 0) await waitFor(`burst ${burst}`, () => received() >= burst * 10 + 10);
+  }
 }

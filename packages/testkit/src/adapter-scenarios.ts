@@ -5,7 +5,8 @@
 import * as http from 'node:http';
 import { event, type SseEmitter } from '@tidings/core';
 import { EventSource } from 'eventsource';
-import { deferred, openStream, type StreamClient, waitUntil } from './stream-client';
+import { openStream, type SseTestClient } from './sse-client';
+import { deferred, waitFor } from './wait';
 
 /**
  * A real EventSource receives named events, reconnects after the server destroys its socket, and sends the last
@@ -34,7 +35,7 @@ export function reconnectScenario() {
         if (received.length === 2) firstTwoReceived.resolve();
       });
       try {
-        await waitUntil(() => received.length === 3, 'three greet events across a reconnect');
+        await waitFor('three greet events across a reconnect', () => received.length === 3);
       } finally {
         es.close();
       }
@@ -61,7 +62,7 @@ export function serveHello(em: SseEmitter): void {
  * (completely, not as a broken connection) after the event it had.
  */
 export async function shutdownScenario(url: string, shutdown: () => Promise<void>, count = 200): Promise<void> {
-  const clients: StreamClient[] = [];
+  const clients: SseTestClient[] = [];
   for (let i = 0; i < count; i++) clients.push(await openStream(url));
   await Promise.all(clients.map((c) => c.waitForEvents(1)));
   await shutdown();
@@ -86,8 +87,8 @@ export function lockstepScenario() {
       em.complete();
     },
     /** Reads with `Accept-Encoding: gzip`; returns the response headers for the caller's own checks. */
-    async run(url: string): Promise<StreamClient> {
-      const client = await openStream(url, { 'accept-encoding': 'gzip, deflate' });
+    async run(url: string): Promise<SseTestClient> {
+      const client = await openStream(url, { headers: { 'accept-encoding': 'gzip, deflate' } });
       for (const [i, step] of steps.entries()) {
         await client.waitForEvents(i + 1);
         step.resolve();

@@ -1,5 +1,5 @@
 /**
- * Reads an event stream back with eventsource-parser, a spec-exact parser independent of Tidings:
+ * Reads an event stream held in memory back with eventsource-parser, a spec-exact parser independent of Tidings:
  * what a browser's EventSource would dispatch, plus the comments and retry values it saw.
  */
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
