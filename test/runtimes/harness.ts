@@ -36,8 +36,19 @@ const EXECUTABLE: Record<RuntimeName, string> = {
   edge: process.execPath,
 };
 
-/** `undefined` when `runtime` can run here, else why not (its binary is missing or does not start). */
+/** The package a runtime's boot script needs besides its binary. */
+const BOOT_PACKAGE: Partial<Record<RuntimeName, string>> = { node: '@hono/node-server', edge: 'edge-runtime' };
+
+/** `undefined` when `runtime` can run here, else why not (its binary or boot package is missing, or it fails). */
 export function unavailable(runtime: RuntimeName): string | undefined {
+  const needed = BOOT_PACKAGE[runtime];
+  if (needed !== undefined) {
+    try {
+      require.resolve(needed, { paths: [root] });
+    } catch {
+      return `${runtime}: the package ${needed} is not installed; run pnpm install`;
+    }
+  }
   const probe = spawnSync(EXECUTABLE[runtime], ['--version'], { encoding: 'utf8', timeout: 20_000 });
   if (probe.error) return `${runtime}: ${EXECUTABLE[runtime]} does not run (${probe.error.message}); run pnpm install`;
   if (probe.status !== 0)
