@@ -50,6 +50,14 @@ describe.each(cases)('%s, %s', (runtime, serverName) => {
     ]);
   });
 
+  test('the response head arrives at once, before any event (Bun and the edge runtime: an opening comment)', async () => {
+    const started = Date.now();
+    const client = await openSse(`${base}/quiet`);
+    expect(client.status).toBe(200);
+    expect(Date.now() - started).toBeLessThan(1000);
+    client.leave();
+  });
+
   test('channel fan-out, Last-Event-ID replay after a reconnect, and cleanup when clients leave', async () => {
     const channel = freshChannel();
     const [a, b] = await Promise.all([

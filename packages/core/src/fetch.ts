@@ -85,7 +85,10 @@ export function sseResponse<Events extends EventMap = EventMap>(
     return refusalResponse(refusalOf(err as SseInvalidChannelError));
   }
   const defaults = runtimeDefaults(emitterOptions);
-  const transport = new WebStreamTransport(request.signal, { keepAlive: defaults.bodyKeepAlive });
+  const transport = new WebStreamTransport(request.signal, {
+    keepAlive: defaults.bodyKeepAlive,
+    opening: defaults.opening,
+  });
   const wantsJson = acceptsOnlyJson(request.headers.get('accept'));
   const mode = emitterOptions.mode ?? (wantsJson ? 'short-poll' : 'stream');
   const report = (err: unknown): void => {

@@ -16,11 +16,7 @@ import type { Transport, TransportEvents } from './transport.js';
  */
 const HIGH_WATER_MARK = 16 * 1024;
 
-/**
- * Written when the stream opens (and as the transport's own keep-alive). Bun, the edge runtime and some proxies
- * hold the response head until the first body byte: without it, a client would see `open` only with the first
- * event.
- */
+/** The opening comment and the body's own keep-alive ping. */
 const COMMENT = utf8(':\n\n');
 
 /** What a body needs besides the request's signal. */
@@ -31,6 +27,11 @@ export interface WebStreamTransportOptions {
    * timer shared by all streams belongs to one request only.
    */
   keepAlive?: number;
+  /**
+   * Write a `:` comment when the stream opens. Bun, the edge runtime and some proxies hold the response head until
+   * the first body byte: without one, a client would see `open` only with the first event.
+   */
+  opening?: boolean;
 }
 
 /** One response body a stream writes to; see the file comment. */
@@ -45,6 +46,7 @@ export class WebStreamTransport implements Transport {
   /** Something was written since the last tick of the own keep-alive timer. */
   #wrote = false;
   #keepAliveTimer: ReturnType<typeof setInterval> | undefined;
+  readonly #opening: boolean;
   readonly #signal: AbortSignal | undefined;
   readonly #onAbort = (): void => this.#close();
 
@@ -67,6 +69,7 @@ export class WebStreamTransport implements Transport {
       { highWaterMark: HIGH_WATER_MARK, size: (chunk) => chunk.byteLength },
     );
     this.#signal = signal;
+    this.#opening = options.opening === true;
     if (signal?.aborted) queueMicrotask(this.#onAbort);
     else signal?.addEventListener('abort', this.#onAbort, { once: true });
     if (options.keepAlive !== undefined) {
@@ -93,9 +96,9 @@ export class WebStreamTransport implements Transport {
     return desired === null ? 0 : Math.max(0, HIGH_WATER_MARK - desired);
   }
 
-  /** The head is the `Response`'s (made by `sseResponse()`); the body starts with a comment so it goes out. */
+  /** The head is the `Response`'s (made by `sseResponse()`); with `opening`, the body starts with a comment. */
   openStream(): Transport {
-    this.write(COMMENT);
+    if (this.#opening) this.write(COMMENT);
     return this;
   }
 

@@ -23,6 +23,10 @@ app.get(
   sseChannel((c) => c.req.query('name') ?? '', { ...streamOptions, mode: 'long-poll' }),
 );
 app.get(
+  '/quiet',
+  sse(() => {}, { keepAlive: false }),
+);
+app.get(
   '/limited',
   sse(() => {}, { registry: limited }),
 );

@@ -5,6 +5,7 @@
 //   /news?token=         channel "news": token `bad` → 401, `no` → 403
 //   /channel?name=       any channel, the name taken from the request (a bad one → 400)
 //   /poll?name=          channel `name` in long-poll mode (the response ends after the first events)
+//   /quiet               a stream that sends nothing (no keep-alive either)
 //   /limited             the registry with maxConnections 1
 //   /named?event=        one event named from the request (CR/LF → 400 with the error code, nothing streamed)
 import { event, sseChannelResponse, sseResponse } from '@tidings/core';
@@ -23,6 +24,8 @@ export default {
         return sseChannelResponse(request, q('name') ?? '', streamOptions);
       case '/poll':
         return sseChannelResponse(request, q('name') ?? '', { ...streamOptions, mode: 'long-poll' });
+      case '/quiet':
+        return sseResponse(request, () => {}, { keepAlive: false });
       case '/limited':
         return sseResponse(request, () => {}, { registry: limited });
       case '/named':
