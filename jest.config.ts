@@ -32,6 +32,7 @@ const config: Config = {
     project('core', ['packages/core/test']),
     project('express', ['packages/express/test']),
     project('fastify', ['packages/fastify/test']),
+    project('hono', ['packages/hono/test']),
     project('redis', ['packages/redis/test']),
     project('examples', ['examples/dashboard/test']),
     // Imports the built packages (run `pnpm build` first; `pnpm test` does).
