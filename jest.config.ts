@@ -3,8 +3,9 @@ import type { Config } from 'jest';
 
 // One project a package; workspace packages resolve to their sources, so tests need no build first.
 const moduleNameMapper = {
-  '^@tidings/(core|express|fastify|hono|redis|testkit)$': path.join(__dirname, 'packages/$1/src/index.ts'),
-  // The private test kit's suites are imported by file: '@tidings/testkit/channel-scenarios'.
+  // Every workspace package by name, from its sources; the private test kit's suites by file too
+  // ('@tidings/testkit/channel-scenarios').
+  '^@tidings/([a-z-]+)$': path.join(__dirname, 'packages/$1/src/index.ts'),
   '^@tidings/testkit/(.+)$': path.join(__dirname, 'packages/testkit/src/$1.ts'),
   '^(\\.{1,2}/.*)\\.js$': '$1',
 };
@@ -34,6 +35,7 @@ const config: Config = {
     project('fastify', ['packages/fastify/test']),
     project('hono', ['packages/hono/test']),
     project('redis', ['packages/redis/test']),
+    project('client', ['packages/client/test']),
     project('examples', ['examples/dashboard/test']),
     // Imports the built packages (run `pnpm build` first; `pnpm test` does).
     project('dist', ['test'], {

@@ -1,53 +1,83 @@
-// Fan-out through Redis against the in-memory registry: 2 server processes × 500 clients (one load-client
-// process), on the built packages (`pnpm build` first) and Redis at REDIS_URL (default redis://127.0.0.1:6379).
-//   node bench/redis-fanout.mjs [--clients 500] [--events 1000] [--rate 20] [--paced-events 200] [--size 100]
-// Two workloads, each run with `memory` (every server broadcasts every event to its own clients: no sharing)
-// and `redis` (the servers share one channel through @tidings/redis; broadcasts alternate between them):
-//   burst   every event as fast as the servers can publish it: delivered events/s = events read by all
-//           clients / (last read - first send)
-//   paced   `paced-events` events at `rate` events/s, far below saturation: latency from the publishing
-//           server building the event to a client reading it; redis minus memory is what the Redis round
-//           trip (XADD, then XREAD on every server) adds.
-// Nothing here fails on a time; a run with lost events says so.
-import { fork } from 'node:child_process';
+// @tidings/redis under load, against the in-memory registry, on the built packages (`pnpm build` first):
+//   node bench/redis-fanout.mjs [--before <git ref>] [--only fanout,channels] [--clients 500] [--events 1000]
+//     [--rate 20] [--paced-events 200] [--size 100] [--channels 10,1000,20000] [--channel-broadcasts 200] [--channel-rate 50]
+// Redis is a private redis-server the bench starts on a free port (so INFO cpu is this bench's alone), or
+// REDIS_URL. `--before <ref>` also runs the adapter as it was at that commit (built into bench/node_modules),
+// in the same invocation, one after the other.
+//   fanout    2 server processes × `clients` raw-socket clients, one channel. `burst`: `events` broadcasts as fast
+//             as the servers publish them (events/s delivered = events read by all clients / (last read - first
+//             send)); `paced`: `paced-events` at `rate`/s: latency from the publishing server building the event
+//             to a client reading it. In memory every server broadcasts every event to its own clients; through
+//             Redis the servers alternate and every client gets every event.
+//   channels  1 server process subscribed to N channels (10 channels per raw-socket stream: 20,000 channels are
+//             2,000 sockets), `channel-broadcasts` broadcasts at `channel-rate`/s, each to a random channel: Redis
+//             CPU (INFO cpu, its background work included) and server CPU per broadcast, from the first broadcast
+//             until the client read the last.
+// The load client reads raw sockets with lib/stream-reader.mjs (no allocation per frame) and reports its own CPU
+// (% of one core over the measured window), so a saturated client shows. Nothing fails on a time; a run with
+// lost events says so and exits non-zero.
+import { execFileSync, fork, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { connect } from 'node:net';
+import { connect, createServer as createTcpServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { adapterAt } from './lib/adapter-at.mjs';
 import { makePayload, nowUs } from './lib/payload.mjs';
 import { latencySummary } from './lib/stats.mjs';
 import { StreamReader } from './lib/stream-reader.mjs';
+
+/** Channels each stream of the channels scenario subscribes to. */
+const CHANNELS_PER_STREAM = 10;
+
+/** Broadcasts each server of the cluster scenario keeps in flight. */
+const FLOOD_IN_FLIGHT = 64;
 
 const role = process.env.FANOUT_ROLE;
 if (role === 'server') await serve();
 else if (role === 'client') await load();
 else await main();
 
-/** A server process: Tidings on node:http, the registry in memory or shared through Redis. */
+/** A server process: Tidings on node:http, the registry in memory or shared through the adapter at FANOUT_ADAPTER. */
 async function serve() {
   const { ChannelRegistry, SseEmitter } = await import('@tidings/core');
-  const shared = process.env.FANOUT_MODE === 'redis';
   let adapter;
-  if (shared) {
-    const { redisAdapter } = await import('@tidings/redis');
-    adapter = redisAdapter({ redis: process.env.REDIS_URL, prefix: process.env.FANOUT_PREFIX });
+  if (process.env.FANOUT_ADAPTER) {
+    const { redisAdapter } = await import(process.env.FANOUT_ADAPTER);
+    adapter = process.env.FANOUT_CLUSTER
+      ? await clusterAdapter(redisAdapter, process.env.FANOUT_CLUSTER.split(','), process.env.FANOUT_PREFIX)
+      : redisAdapter({ redis: process.env.REDIS_URL, prefix: process.env.FANOUT_PREFIX });
   }
   const registry = new ChannelRegistry({ adapter, history: 0 });
-  const channel = registry.channel('bench');
-  const server = createServer((req, res) => channel.subscribe(new SseEmitter({ keepAlive: false }).attach(req, res)));
+  const server = createServer((req, res) => {
+    const em = new SseEmitter({ keepAlive: false }).attach(req, res);
+    const query = new URL(req.url, 'http://bench').searchParams;
+    // `/bench`: the one channel of the fan-out; `/multi?first=i`: channels c<i> ... c<i + 9>.
+    if (!query.has('first')) registry.channel('bench').subscribe(em);
+    else
+      for (let i = 0; i < CHANNELS_PER_STREAM; i++)
+        registry.channel(`c${Number(query.get('first')) + i}`).subscribe(em);
+  });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
-  process.on('message', async ({ cmd, seqs, size, intervalMs, delayMs }) => {
+  process.on('message', async ({ cmd, seqs, size, intervalMs, delayMs, channels, count }) => {
     if (cmd === 'publish') {
       await new Promise((resolve) => setTimeout(resolve, delayMs));
       // One broadcast per turn (burst) or per interval (paced); not awaited: slowness shows as latency.
       const pending = [];
       for (const seq of seqs) {
-        pending.push(channel.broadcast(makePayload(seq, size)));
+        const channel = channels === undefined ? 'bench' : `c${Math.floor(Math.random() * channels)}`;
+        pending.push(registry.broadcast(channel, makePayload(seq, size)));
         await new Promise((resolve) => (intervalMs ? setTimeout(resolve, intervalMs) : setImmediate(resolve)));
       }
       const failed = (await Promise.allSettled(pending)).filter((r) => r.status === 'rejected').length;
       process.send({ published: seqs.length, failed });
+    } else if (cmd === 'flood') {
+      process.send(await flood(registry, channels, count, size));
+    } else if (cmd === 'cpu') {
+      process.send({ cpuMs: cpuMs() });
     } else if (cmd === 'close') {
       server.closeAllConnections();
       server.close();
@@ -58,6 +88,35 @@ async function serve() {
   process.send({ port: server.address().port });
 }
 
+/**
+ * The adapter on a Redis Cluster: given the seed URLs when it takes them; an adapter from before cluster support
+ * gets an ioredis Cluster and a hash-tagged prefix instead (every channel in one slot: what its README advised).
+ */
+async function clusterAdapter(redisAdapter, seeds, prefix) {
+  try {
+    return redisAdapter({ redis: seeds, prefix });
+  } catch (err) {
+    if (err?.code !== 'SSE_ERR_INVALID_OPTION') throw err;
+    const { Cluster } = await import('ioredis');
+    return redisAdapter({ redis: new Cluster(seeds), prefix: `{${prefix}}` });
+  }
+}
+
+/** Broadcasts `count` events round-robin over `channels`, FLOOD_IN_FLIGHT at a time; resolves to the time taken. */
+async function flood(registry, channels, count, size) {
+  const started = performance.now();
+  let next = 0;
+  let failed = 0;
+  const worker = async () => {
+    while (next < count) {
+      const seq = next++;
+      await registry.broadcast(channels[seq % channels.length], makePayload(seq, size)).catch(() => failed++);
+    }
+  };
+  await Promise.all(Array.from({ length: FLOOD_IN_FLIGHT }, worker));
+  return { ms: performance.now() - started, failed };
+}
+
 /** The load-client process: raw HTTP/1.1 sockets, frames parsed without allocation, latency per event. */
 async function load() {
   const conns = [];
@@ -66,54 +125,51 @@ async function load() {
   let received = 0;
   let firstSent = Number.MAX_SAFE_INTEGER;
   let lastRead = 0;
-  process.on('message', async ({ cmd, ports, clients, events }) => {
+  process.on('message', async ({ cmd, targets, expected }) => {
     if (cmd === 'connect') {
-      latencies = new Float64Array(ports.length * clients * events);
-      for (const port of ports) {
-        const opened = [];
-        for (let i = 0; i < clients; i++) opened.push(openStream(port));
-        conns.push(...(await Promise.all(opened)));
+      // In batches: thousands of connects at once overflow the server's accept backlog.
+      for (let i = 0; i < targets.length; i += 500) {
+        conns.push(...(await Promise.all(targets.slice(i, i + 500).map(({ port, path }) => openStream(port, path)))));
       }
       process.send({ connected: conns.length });
     } else if (cmd === 'collect') {
-      const target = conns.length * events;
-      // Until every client has every event, or nothing arrived for 3 s (then the rest counts as lost).
+      latencies = new Float64Array(expected);
+      const cpuBefore = cpuMs();
+      const started = Date.now();
+      // Until every event arrived, or nothing arrived for 3 s (then the rest counts as lost).
       let seen = received;
       let progressAt = Date.now();
-      while (received < target && Date.now() - progressAt < 3000) {
+      while (received < expected && Date.now() - progressAt < 3000) {
         await new Promise((resolve) => setTimeout(resolve, 50));
         if (received !== seen) [seen, progressAt] = [received, Date.now()];
       }
-      const complete = conns.filter((c) => c.received === events).length;
+      const busyMs = cpuMs() - cpuBefore;
       process.send({
         received,
-        lost: target - received,
-        complete,
+        lost: expected - received,
         firstSent,
         lastRead,
         latency: latencySummary(latencies, count),
+        clientCpu: busyMs / (Date.now() - started),
       });
-      for (const c of conns) c.received = 0;
       received = 0;
       count = 0;
       firstSent = Number.MAX_SAFE_INTEGER;
     } else if (cmd === 'close') {
-      for (const c of conns) c.socket.destroy();
+      for (const c of conns) c.destroy();
       process.disconnect();
     }
   });
-  function openStream(port) {
+  function openStream(port, path) {
     return new Promise((resolve) => {
       const socket = connect({ host: '127.0.0.1', port });
-      const conn = { socket, received: 0 };
       let now = 0;
       const reader = new StreamReader(
-        () => resolve(conn),
+        () => resolve(socket),
         (_seq, sentUs) => {
           if (count < latencies.length) latencies[count++] = (now - sentUs) / 1000;
           if (sentUs < firstSent) firstSent = sentUs;
           lastRead = now;
-          conn.received++;
           received++;
         },
       );
@@ -122,10 +178,16 @@ async function load() {
         reader.feed(buf);
       });
       socket.on('error', () => {});
-      socket.write(`GET /bench HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n`);
+      socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n`);
     });
   }
   process.send({ ready: true });
+}
+
+/** User + system CPU of this process so far, ms. */
+function cpuMs() {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
 }
 
 function start(env) {
@@ -141,20 +203,47 @@ function start(env) {
   return { child, next, ask };
 }
 
-async function run(mode, workload, options) {
-  const prefix = `tidings-bench:${process.pid}:${mode}:${workload}`;
-  const env = { FANOUT_ROLE: 'server', FANOUT_MODE: mode, FANOUT_PREFIX: prefix, REDIS_URL: options.redis };
-  const servers = [start(env), start(env)];
+/** Closes each process; one that has not exited 5 s later is killed (the adapter before cluster support never
+ * finishes closing an ioredis Cluster). */
+async function stopAll(processes) {
+  for (const p of processes) {
+    const exited = once(p.child, 'exit');
+    p.child.send({ cmd: 'close' });
+    const timer = setTimeout(() => p.child.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+/** Starts `count` servers with `adapter` (undefined: in memory) and the load client; resolves to their handles. */
+async function startProcesses(count, adapter, workload, options) {
+  const prefix = `tidings-bench:${process.pid}:${adapter?.name ?? 'memory'}:${workload}`;
+  const env = {
+    FANOUT_ROLE: 'server',
+    FANOUT_ADAPTER: adapter?.url ?? '',
+    FANOUT_PREFIX: prefix,
+    REDIS_URL: options.redis.url,
+  };
+  const servers = Array.from({ length: count }, () => start(env));
   const ports = await Promise.all(servers.map(async (s) => (await s.next()).port));
   const client = start({ FANOUT_ROLE: 'client' });
   await client.next();
+  return { servers, ports, client, prefix };
+}
+
+/** One fan-out run (burst or paced) of 2 servers, in memory or through `adapter`. */
+async function fanout(adapter, workload, options) {
+  const { servers, ports, client, prefix } = await startProcesses(2, adapter, workload, options);
+  const targets = ports.flatMap((port) => Array.from({ length: options.clients }, () => ({ port, path: '/bench' })));
+  const { connected } = await client.ask({ cmd: 'connect', targets });
+  await new Promise((resolve) => setTimeout(resolve, 500)); // the servers' channel subscriptions settle
   const events = workload === 'paced' ? options.pacedEvents : options.events;
-  const { connected } = await client.ask({ cmd: 'connect', ports, clients: options.clients, events });
   const all = Array.from({ length: events }, (_, i) => i);
-  // memory: each server sends every event to its own clients; redis: they alternate, each client gets all.
-  const share = (s) => (mode === 'redis' ? all.filter((seq) => seq % 2 === s) : all);
-  const intervalMs = workload === 'paced' ? (1000 / options.rate) * (mode === 'redis' ? 2 : 1) : 0;
-  const collecting = client.ask({ cmd: 'collect', events });
+  const shared = adapter !== undefined;
+  // In memory each server sends every event to its own clients; through Redis they alternate.
+  const share = (s) => (shared ? all.filter((seq) => seq % 2 === s) : all);
+  const intervalMs = workload === 'paced' ? (1000 / options.rate) * (shared ? 2 : 1) : 0;
+  const collecting = client.ask({ cmd: 'collect', expected: connected * events });
   const published = await Promise.all(
     // Paced through Redis, the second server starts half an interval later: events stay evenly spaced.
     servers.map((s, i) =>
@@ -163,33 +252,244 @@ async function run(mode, workload, options) {
         seqs: share(i),
         size: options.size,
         intervalMs,
-        delayMs: mode === 'redis' ? (i * intervalMs) / 2 : 0,
+        delayMs: shared ? (i * intervalMs) / 2 : 0,
       }),
     ),
   );
   const result = await collecting;
-  for (const s of [...servers, client]) {
-    s.child.send({ cmd: 'close' });
-    await once(s.child, 'exit');
-  }
-  if (mode === 'redis') {
-    const { Redis } = await import('ioredis');
-    const redis = new Redis(options.redis);
-    await redis.del(`${prefix}:bench`);
-    redis.disconnect();
-  }
-  const seconds = (result.lastRead - result.firstSent) / 1e6;
+  await stopAll([...servers, client]);
+  if (shared) await options.redis.deleteKeys(prefix);
   return {
-    mode,
+    registry: adapter?.name ?? 'in memory',
     workload,
     clients: connected,
     failedPublishes: published.reduce((n, p) => n + p.failed, 0),
     delivered: result.received,
     lost: result.lost,
-    eventsPerSecond: Math.round(result.received / seconds),
+    eventsPerSecond: Math.round(result.received / ((result.lastRead - result.firstSent) / 1e6)),
     p50: result.latency.p50,
     p99: result.latency.p99,
+    clientCpu: result.clientCpu,
   };
+}
+
+/** One server following `channels` channels through `adapter`; paced broadcasts to random ones. */
+async function channelCost(adapter, channels, options) {
+  const { servers, ports, client, prefix } = await startProcesses(1, adapter, `channels-${channels}`, options);
+  const [server] = servers;
+  const streams = Math.ceil(channels / CHANNELS_PER_STREAM);
+  const targets = Array.from({ length: streams }, (_, i) => ({
+    port: ports[0],
+    path: `/multi?first=${i * CHANNELS_PER_STREAM}`,
+  }));
+  await client.ask({ cmd: 'connect', targets });
+  // Subscriptions settle (the adapter's first read of each channel), then a quiet second before measuring.
+  await new Promise((resolve) => setTimeout(resolve, 1000 + channels / 20));
+  const broadcasts = options.channelBroadcasts;
+  const redisBefore = await options.redis.cpuMs();
+  const { cpuMs: serverBefore } = await server.ask({ cmd: 'cpu' });
+  const collecting = client.ask({ cmd: 'collect', expected: broadcasts });
+  const seqs = Array.from({ length: broadcasts }, (_, i) => i);
+  const published = await server.ask({
+    cmd: 'publish',
+    seqs,
+    size: options.size,
+    intervalMs: 1000 / options.channelRate,
+    delayMs: 0,
+    channels: streams * CHANNELS_PER_STREAM,
+  });
+  const result = await collecting;
+  const { cpuMs: serverAfter } = await server.ask({ cmd: 'cpu' });
+  const redisAfter = await options.redis.cpuMs();
+  await stopAll([server, client]);
+  await options.redis.deleteKeys(prefix);
+  return {
+    registry: adapter.name,
+    channels: streams * CHANNELS_PER_STREAM,
+    broadcasts,
+    failedPublishes: published.failed,
+    lost: result.lost,
+    redisMs: (redisAfter - redisBefore) / broadcasts,
+    serverMs: (serverAfter - serverBefore) / broadcasts,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    clientCpu: result.clientCpu,
+  };
+}
+
+/**
+ * Broadcasts/s of 2 servers flooding channels through `adapter` on the cluster: all on one master, then spread
+ * over the three (an adapter from before cluster support puts every channel in one slot whatever their names).
+ */
+async function clusterThroughput(adapter, cluster, options) {
+  const rows = [];
+  const placements = adapter.url === '@tidings/redis' ? ['1 master', '3 masters'] : ['one hash tag'];
+  for (const placement of placements) {
+    const channels = placement === '3 masters' ? cluster.spread : cluster.onFirstMaster;
+    const prefix = `tidings-bench:${process.pid}:cluster`;
+    const env = {
+      FANOUT_ROLE: 'server',
+      FANOUT_ADAPTER: adapter.url,
+      FANOUT_PREFIX: prefix,
+      FANOUT_CLUSTER: cluster.seeds,
+    };
+    const servers = [start(env), start(env)];
+    await Promise.all(servers.map((s) => s.next()));
+    const before = await cluster.cpuByMaster();
+    const floods = await Promise.all(
+      servers.map((s) => s.ask({ cmd: 'flood', channels, count: options.clusterBroadcasts, size: options.size })),
+    );
+    const after = await cluster.cpuByMaster();
+    await stopAll(servers);
+    await cluster.deleteKeys(prefix);
+    const total = options.clusterBroadcasts * servers.length;
+    rows.push({
+      registry: adapter.name,
+      placement,
+      broadcasts: total,
+      failed: floods.reduce((n, f) => n + f.failed, 0),
+      perSecond: Math.round(total / (Math.max(...floods.map((f) => f.ms)) / 1000)),
+      masterCpu: after.map((ms, i) => (ms - before[i]) / total),
+    });
+  }
+  return rows;
+}
+
+/**
+ * The Redis Cluster of the run: TIDINGS_REDIS_CLUSTER's seeds, or a private one from scripts/redis-cluster.sh
+ * (stopped by `close`); with 30 channel names on its first master and 30 spread 10 a master.
+ */
+async function openCluster() {
+  const { Redis } = await import('ioredis');
+  const script = new URL('../scripts/redis-cluster.sh', import.meta.url).pathname;
+  let dir;
+  let seeds = process.env.TIDINGS_REDIS_CLUSTER;
+  if (seeds === undefined) {
+    dir = mkdtempSync(join(tmpdir(), 'tidings-bench-cluster-'));
+    seeds = execFileSync(script, ['start', dir], { encoding: 'utf8' }).trim();
+  }
+  const seed = new Redis(seeds.split(',')[0]);
+  // CLUSTER SLOTS: [[first, last, [host, port, id], ...replicas], ...]
+  const ranges = await seed.cluster('SLOTS');
+  const ports = [...new Set(ranges.map((range) => range[2][1]))].sort();
+  const masters = ports.map((port) => new Redis(port, '127.0.0.1'));
+  const masterOf = async (channel) => {
+    const slot = await seed.cluster('KEYSLOT', `{${channel}}`);
+    return ports.indexOf(ranges.find(([first, last]) => first <= slot && slot <= last)[2][1]);
+  };
+  const onFirstMaster = [];
+  const spread = [];
+  const perMaster = ports.map(() => 0);
+  for (let i = 0; onFirstMaster.length < 30 || spread.length < 30; i++) {
+    const channel = `f${i}`;
+    const master = await masterOf(channel);
+    if (master === 0 && onFirstMaster.length < 30) onFirstMaster.push(channel);
+    if (perMaster[master] < 10) {
+      perMaster[master]++;
+      spread.push(channel);
+    }
+  }
+  return {
+    seeds,
+    masters: ports.length,
+    onFirstMaster,
+    spread,
+    /** Each master's user + system CPU so far (INFO cpu), ms. */
+    cpuByMaster: () => Promise.all(masters.map(async (redis) => cpuFromInfo(await redis.info('cpu')))),
+    async deleteKeys(prefix) {
+      for (const redis of masters) await deleteMatching(redis, prefix);
+    },
+    close() {
+      seed.disconnect();
+      for (const redis of masters) redis.disconnect();
+      if (dir !== undefined) execFileSync(script, ['stop', dir]);
+    },
+  };
+}
+
+/** User + system CPU (ms) from an INFO cpu reply. */
+function cpuFromInfo(info) {
+  const field = (name) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)[1]);
+  return (field('used_cpu_user') + field('used_cpu_sys')) * 1000;
+}
+
+/** Deletes every key under `prefix` on `redis`, one a command. */
+async function deleteMatching(redis, prefix) {
+  const keys = [];
+  let cursor = '0';
+  do {
+    const [next, found] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    cursor = next;
+    keys.push(...found);
+  } while (cursor !== '0');
+  for (const key of keys) await redis.del(key);
+}
+
+/** A free TCP port on 127.0.0.1. */
+async function freePort() {
+  const probe = createTcpServer().listen(0, '127.0.0.1');
+  await once(probe, 'listening');
+  const { port } = probe.address();
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+/** The Redis of the run: REDIS_URL, or a private redis-server (stopped by `close`). */
+async function openRedis() {
+  const { Redis } = await import('ioredis');
+  let server;
+  let dir;
+  let url = process.env.REDIS_URL;
+  if (url === undefined) {
+    const port = await freePort();
+    dir = mkdtempSync(join(tmpdir(), 'tidings-bench-redis-'));
+    server = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+      { stdio: 'ignore' },
+    );
+    url = `redis://127.0.0.1:${port}`;
+  }
+  const redis = new Redis(url, { retryStrategy: (n) => (n > 50 ? null : 100) });
+  redis.on('error', () => {}); // refused while a private redis-server starts; ping() below fails if it never does
+  await redis.ping();
+  return {
+    url,
+    private: server !== undefined,
+    /** Redis's user + system CPU so far (INFO cpu), ms. */
+    async cpuMs() {
+      return cpuFromInfo(await redis.info('cpu'));
+    },
+    deleteKeys: (prefix) => deleteMatching(redis, prefix),
+    async close() {
+      redis.disconnect();
+      if (server !== undefined) {
+        server.kill();
+        await once(server, 'exit');
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+/** Prints a markdown table: a header row, then one row a list of cells. */
+function printTable(header, rows) {
+  console.log(`\n| ${header.join(' | ')} |`);
+  console.log(`|${' --- |'.repeat(header.length)}`);
+  for (const cells of rows) console.log(`| ${cells.join(' | ')} |`);
+}
+
+/** ` (N publishes failed)`, or nothing. */
+function failedNote(failed) {
+  return failed ? ` (${failed} publishes failed)` : '';
+}
+
+function fixed(n) {
+  return Number.isFinite(n) ? n.toFixed(2) : '–';
+}
+
+function percent(n) {
+  return `${Math.round(n * 100)} %`;
 }
 
 async function main() {
@@ -200,31 +500,134 @@ async function main() {
       rate: { type: 'string', default: '20' },
       'paced-events': { type: 'string', default: '200' },
       size: { type: 'string', default: '100' },
+      channels: { type: 'string', default: '10,1000,20000' },
+      'channel-broadcasts': { type: 'string', default: '200' },
+      'channel-rate': { type: 'string', default: '50' },
+      'cluster-broadcasts': { type: 'string', default: '10000' },
+      before: { type: 'string' },
+      only: { type: 'string', default: 'fanout,channels,cluster' },
     },
   });
+  const redis = await openRedis();
   const options = {
     clients: Number(values.clients),
     events: Number(values.events),
     rate: Number(values.rate),
     pacedEvents: Number(values['paced-events']),
     size: Number(values.size),
-    redis: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    channelBroadcasts: Number(values['channel-broadcasts']),
+    channelRate: Number(values['channel-rate']),
+    clusterBroadcasts: Number(values['cluster-broadcasts']),
+    redis,
   };
-  console.log(
-    `2 servers × ${options.clients} clients; burst: ${options.events} events, paced: ${options.pacedEvents} at ${options.rate}/s; ${options.size} B each; Node ${process.version}`,
-  );
-  const rows = [];
-  for (const workload of ['burst', 'paced'])
-    for (const mode of ['memory', 'redis']) rows.push(await run(mode, workload, options));
-  console.log('\n| workload | registry | clients | delivered | lost | events/s delivered | latency p50 ms | p99 ms |');
-  console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
-  for (const r of rows) {
-    console.log(
-      `| ${r.workload} | ${r.mode} | ${r.clients} | ${r.delivered} | ${r.lost}${r.failedPublishes ? ` (${r.failedPublishes} publishes failed)` : ''} | ${r.eventsPerSecond.toLocaleString('en-US')} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} |`,
-    );
+  const adapters = [{ name: 'this adapter', url: '@tidings/redis' }];
+  if (values.before !== undefined) {
+    const before = adapterAt(values.before);
+    adapters.unshift({ name: `adapter at ${before.sha}`, url: before.url });
   }
-  const paced = (mode) => rows.find((r) => r.workload === 'paced' && r.mode === mode);
-  const added = (p) => (paced('redis')[p] - paced('memory')[p]).toFixed(2);
-  console.log(`\nAdded by Redis at ${options.rate} events/s: p50 +${added('p50')} ms, p99 +${added('p99')} ms`);
-  if (rows.some((r) => r.lost > 0)) process.exitCode = 1;
+  const only = values.only.split(',');
+  console.log(
+    `Redis: ${redis.private ? `private redis-server at ${redis.url}` : redis.url}; ${options.size} B events; Node ${process.version}`,
+  );
+  let lost = false;
+  try {
+    if (only.includes('fanout')) {
+      console.log(
+        `\nfanout: 2 servers × ${options.clients} clients; burst: ${options.events} events, paced: ${options.pacedEvents} at ${options.rate}/s`,
+      );
+      const rows = [];
+      for (const workload of ['burst', 'paced'])
+        for (const adapter of [undefined, ...adapters]) rows.push(await fanout(adapter, workload, options));
+      printTable(
+        [
+          'workload',
+          'registry',
+          'clients',
+          'delivered',
+          'lost',
+          'events/s delivered',
+          'latency p50 ms',
+          'p99 ms',
+          'load client CPU',
+        ],
+        rows.map((r) => [
+          r.workload,
+          r.registry,
+          r.clients,
+          r.delivered,
+          `${r.lost}${failedNote(r.failedPublishes)}`,
+          r.eventsPerSecond.toLocaleString('en-US'),
+          fixed(r.p50),
+          fixed(r.p99),
+          percent(r.clientCpu),
+        ]),
+      );
+      const memory = rows.find((r) => r.workload === 'paced' && r.registry === 'in memory');
+      for (const r of rows.filter((row) => row.workload === 'paced' && row !== memory)) {
+        console.log(
+          `Added by ${r.registry} at ${options.rate} events/s: p50 +${fixed(r.p50 - memory.p50)} ms, p99 +${fixed(r.p99 - memory.p99)} ms`,
+        );
+      }
+      lost ||= rows.some((r) => r.lost > 0);
+    }
+    if (only.includes('channels')) {
+      console.log(
+        `\nchannels: 1 server, ${CHANNELS_PER_STREAM} channels per stream, ${options.channelBroadcasts} broadcasts at ${options.channelRate}/s to random channels`,
+      );
+      const rows = [];
+      for (const channels of values.channels.split(',').map(Number))
+        for (const adapter of adapters) rows.push(await channelCost(adapter, channels, options));
+      printTable(
+        [
+          'registry',
+          'channels',
+          'broadcasts',
+          'lost',
+          'Redis CPU ms / broadcast',
+          'server CPU ms / broadcast',
+          'latency p50 ms',
+          'p99 ms',
+          'load client CPU',
+        ],
+        rows.map((r) => [
+          r.registry,
+          r.channels.toLocaleString('en-US'),
+          r.broadcasts,
+          `${r.lost}${failedNote(r.failedPublishes)}`,
+          fixed(r.redisMs),
+          fixed(r.serverMs),
+          fixed(r.p50),
+          fixed(r.p99),
+          percent(r.clientCpu),
+        ]),
+      );
+      lost ||= rows.some((r) => r.lost > 0);
+    }
+    if (only.includes('cluster')) {
+      const cluster = await openCluster();
+      try {
+        console.log(
+          `\ncluster: ${cluster.masters} masters + replicas, 2 servers each broadcasting ${options.clusterBroadcasts} events (${FLOOD_IN_FLIGHT} in flight) round-robin over 30 channels`,
+        );
+        const rows = [];
+        for (const adapter of adapters) rows.push(...(await clusterThroughput(adapter, cluster, options)));
+        printTable(
+          ['registry', 'channels on', 'broadcasts', 'failed', 'broadcasts/s', "each master's CPU ms / broadcast"],
+          rows.map((r) => [
+            r.registry,
+            r.placement,
+            r.broadcasts,
+            r.failed,
+            r.perSecond.toLocaleString('en-US'),
+            r.masterCpu.map(fixed).join(' / '),
+          ]),
+        );
+      } finally {
+        cluster.close();
+      }
+    }
+  } finally {
+    await redis.close();
+  }
+  if (lost) process.exitCode = 1;
 }

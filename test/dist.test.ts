@@ -67,6 +67,9 @@ describe.each(packages)('$manifest.name', ({ dir, manifest }) => {
       expect(cjs.frame).toBe('data: a\ndata: b\n\n');
       expect(esm.frame).toBe(cjs.frame);
     }
+    if (manifest.name === '@tidings/client') {
+      expect(cjs.exports).toEqual(expect.arrayContaining(['connect', 'SseClientError', 'SseClientStream']));
+    }
   });
 
   test('publint finds nothing, warnings included', async () => {

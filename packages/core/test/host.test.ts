@@ -343,7 +343,7 @@ describe('subscribe', () => {
       return channel === 'secret' ? 401 : channel !== 'forbidden';
     };
     serveWith({ registry, authorize }, (h, exchange, req) =>
-      h.subscribe(exchange, decodeURIComponent(req.url!.slice(1)), { retry: 2000 }),
+      h.openChannelStream(exchange, decodeURIComponent(req.url!.slice(1)), { retry: 2000 }),
     );
     expect((await refusalAt('/a%0Ab')).body.error).toBe('SSE_ERR_INVALID_CHANNEL');
     expect((await refusalAt('/a%0Ab')).status).toBe(400);
@@ -364,7 +364,7 @@ describe('subscribe', () => {
   });
 
   test('rejects with SSE_ERR_INVALID_OPTION when the host has no registry', async () => {
-    serveWith({}, (h, exchange) => h.subscribe(exchange, 'news'));
+    serveWith({}, (h, exchange) => h.openChannelStream(exchange, 'news'));
     const client = open();
     await client.ended;
     expect(client.status).toBe(500);

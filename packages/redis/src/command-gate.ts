@@ -1,13 +1,16 @@
 /**
- * CommandGate: every command the adapter sends on the shared connection (publish, history, subscribe) goes
- * through here, so none waits on Redis for longer than the adapter's `timeout`. A command is only sent once the
+ * CommandGate: every command the adapter sends (publish, history, subscribe, on the shared client or on the
+ * live-feed connection) goes through one of these, so none waits on Redis for longer than the adapter's `timeout`. A command is only sent once the
  * connection is ready: one that timed out while Redis was away is never sent later behind the caller's back.
  */
 import { SseAdapterUnavailableError } from '@tidings/core';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
+
+/** A client a gate can wait for: one Redis or a cluster. */
+export type RedisClient = Redis | Cluster;
 
 export class CommandGate {
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #timeout: number;
   /** Resolves when the connection is next ready; shared by every command waiting for it. */
   #ready: Promise<void> | undefined;
@@ -15,7 +18,7 @@ export class CommandGate {
   readonly #waiting = new Set<(err: Error) => void>();
   #closed = false;
 
-  constructor(redis: Redis, timeout: number) {
+  constructor(redis: RedisClient, timeout: number) {
     this.#redis = redis;
     this.#timeout = timeout;
   }
@@ -23,8 +26,10 @@ export class CommandGate {
   /**
    * Runs `command` once the connection is ready. Rejects with `SSE_ERR_ADAPTER_UNAVAILABLE` when that and the
    * reply together take longer than the timeout, when the client was closed for good, or when the adapter closes.
+   * `command` gets a check that says whether the caller still waits: a command made of several steps sends no
+   * further step once it is false.
    */
-  run<T>(what: string, command: (redis: Redis) => Promise<T>): Promise<T> {
+  run<T>(what: string, command: (redis: RedisClient, stillWanted: () => boolean) => Promise<T>): Promise<T> {
     if (this.#closed) return Promise.reject(this.#unavailable(what, 'the adapter is closed'));
     if (this.#redis.status === 'end') {
       return Promise.reject(this.#unavailable(what, 'the Redis client was closed (quit or disconnect)'));
@@ -40,11 +45,14 @@ export class CommandGate {
       );
     });
     this.#waiting.add(abort!);
+    let settled = false;
+    const stillWanted = (): boolean => !settled;
     const send = async (): Promise<T> => {
       if (this.#redis.status !== 'ready') await Promise.race([this.#whenReady(), failed]);
-      return await Promise.race([command(this.#redis), failed]);
+      return await Promise.race([command(this.#redis, stillWanted), failed]);
     };
     return send().finally(() => {
+      settled = true;
       clearTimeout(timer);
       this.#waiting.delete(abort!);
     });

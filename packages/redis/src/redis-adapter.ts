@@ -1,7 +1,24 @@
 /**
- * redisAdapter(): a BroadcastAdapter on Redis Streams. Each channel is one stream, `<prefix>:<channel>`; a
- * broadcast is one `XADD` and the entry id is the SSE event id, the same on every server. Each server reads
- * the streams of its subscribed channels with one blocking `XREAD` loop and replays from `XRANGE`.
+ * redisAdapter(): a BroadcastAdapter on Redis Streams plus Pub/Sub, whose cost per broadcast follows the
+ * channel's subscribers, not the number of channels a node serves.
+ *
+ * - Each channel is one stream, `<prefix>:{<channel>}`, and a live feed (a Pub/Sub channel) of the same name:
+ *   its own hash tag, so on a Redis Cluster a channel's stream and feed share a shard and channels spread over
+ *   every master. The stream is the log (ids, replay, catch-up); the feed only makes delivery fast.
+ * - A broadcast is one script (publish-script.ts), atomic in Redis: XADD (MAXLEN ~ maxLen), PEXPIRE ttl, and
+ *   PUBLISH (SPUBLISH on a cluster) of the whole event with its id and the id of the entry before it. The entry
+ *   id is the SSE event id, the same on every node.
+ * - Each node subscribes only to the channels it has clients for, on a connection of its own, and delivers
+ *   what the feed carries: no read per event, and nothing for channels it does not serve. (The previous design,
+ *   one blocking XREAD over every stream of the node re-issued after each delivery, cost Redis and the node
+ *   O(channels) per broadcast.)
+ * - Pub/Sub is at most once, so the stream stays the truth: a message whose previous id is not the last one
+ *   this node delivered on that channel shows a hole, and a reconnected feed may have missed anything; both are
+ *   filled by reading the stream by id (XRANGE) before delivery goes on (channel-feed.ts). Order and exactly
+ *   once follow from delivering only ids after the last one delivered, from runs known to be contiguous.
+ * - history() is one XRANGE, shared by concurrent callers with the same channel and position (shared-reads.ts),
+ *   and resolves once this node's live delivery has passed what it returns: its entries continue the feed when
+ *   they can, and start a fill when the client is ahead of this node.
  */
 import {
   type BroadcastAdapter,
@@ -10,15 +27,20 @@ import {
   type StoredEvent,
   type WireEvent,
 } from '@tidings/core';
-import { Redis } from 'ioredis';
-import { CommandGate } from './command-gate.js';
+import { ChannelFeed, type FeedSource, type RawEntry } from './channel-feed.js';
+import { CommandGate, type RedisClient } from './command-gate.js';
+import { isCluster, openClients } from './connect.js';
+import { channelKey } from './keys.js';
+import { LiveFeed } from './live-feed.js';
+import { parseLiveMessage } from './live-message.js';
 import { REDIS_ADAPTER_DEFAULTS, type RedisAdapterOptions } from './options.js';
+import { type PublishCommand, runPublishScript } from './publish-script.js';
+import { SharedReads } from './shared-reads.js';
 import { decodeEntry, encodeEntry, isStreamId } from './stream-entry.js';
-import { StreamReader } from './stream-reader.js';
 
 /**
- * Creates the adapter; pass it as `new ChannelRegistry({ adapter })` on every server. Opens its reading
- * connection (and, given a URL, its command connection) at once; `close()` (or `registry.close()`) closes them.
+ * Creates the adapter; pass it as `new ChannelRegistry({ adapter })` on every server. Opens its live-feed
+ * connection (and, given URLs, its command connection) at once; `close()` (or `registry.close()`) closes them.
  * Throws `SSE_ERR_INVALID_OPTION` for an option that cannot work. Its `publish`, `subscribe` and `history`
  * reject with `SSE_ERR_ADAPTER_UNAVAILABLE` when Redis does not answer within `timeout`.
  */
@@ -34,92 +56,106 @@ export function connectionNames(
   prefix: string,
   name?: string,
 ): {
-  /** The connection for XADD and XRANGE (when the adapter opened it from a URL). */
+  /** The connection for the publish script and XRANGE (when the adapter opened it from URLs). */
   commands: string;
-  /** The connection of the blocking XREAD loop. */
+  /** The live-feed connection (SUBSCRIBE). On a cluster ioredis names its subscribers `ioredis-cluster(ssubscriber):<reader>`. */
   reader: string;
 } {
   const safe = (name === undefined ? prefix : `${prefix}:${name}`).replace(/[^\w:.{}-]/g, '_');
   return { commands: `${safe}:commands`, reader: `${safe}:reader` };
 }
 
+/** Pause before a failed catch-up read is tried again. */
+const RETRY_MS = 200;
+
+/** The position before every entry: where an empty stream's log starts. */
+const BEFORE_ALL = '0-0';
+
 class RedisStreamsAdapter implements BroadcastAdapter {
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #ownsClient: boolean;
-  readonly #prefix: string;
-  readonly #maxLen: number;
-  readonly #timeout: number;
+  readonly #settings: Settings;
+  /** What every publish script gets: the stream's bounds and the publish command (SPUBLISH on a cluster). */
+  readonly #publishSettings: { maxLen: number; ttl: number; command: PublishCommand };
   readonly #gate: CommandGate;
-  readonly #reader: StreamReader;
+  readonly #live: LiveFeed;
+  readonly #onError: (err: Error) => void;
+  /** The channels this node serves, by stream key. */
+  readonly #feeds = new Map<string, ChannelFeed>();
+  readonly #historyReads = new SharedReads<StoredEvent[] | undefined>();
   #closing: Promise<void> | undefined;
 
   constructor(options: RedisAdapterOptions) {
     const settings: Settings = { ...REDIS_ADAPTER_DEFAULTS, ...withoutUndefined(options), redis: options.redis };
     checkOptions(settings);
-    const onError = options.onError ?? (() => {});
-    const names = connectionNames(settings.prefix, options.name);
-    this.#prefix = settings.prefix;
-    this.#maxLen = settings.maxLen;
-    this.#timeout = settings.timeout;
-    this.#ownsClient = typeof options.redis === 'string';
-    this.#redis =
-      typeof options.redis === 'string' ? new Redis(options.redis, { connectionName: names.commands }) : options.redis;
-    if (this.#ownsClient) this.#redis.on('error', onError);
+    this.#settings = settings;
+    this.#onError = options.onError ?? (() => {});
+    const clients = openClients(options.redis, connectionNames(settings.prefix, options.name), this.#onError);
+    this.#redis = clients.commands;
+    this.#ownsClient = clients.ownsCommands;
+    const command = isCluster(clients.commands) ? 'SPUBLISH' : 'PUBLISH';
+    this.#publishSettings = { maxLen: settings.maxLen, ttl: settings.ttl, command };
     this.#gate = new CommandGate(this.#redis, settings.timeout);
-    const readerConnection = this.#redis.duplicate({
-      connectionName: names.reader,
-      lazyConnect: false,
-      enableOfflineQueue: true,
-      // Wait through reconnects; a read cut by a disconnect fails and is issued again from the last delivered id.
-      maxRetriesPerRequest: null,
-      autoResendUnfulfilledCommands: false,
-      // A read that gets no answer (a connection dead without a close) ends after blockMs plus a grace period.
-      blockingTimeout: settings.blockMs,
-    });
-    readerConnection.on('error', onError);
-    this.#reader = new StreamReader(readerConnection, {
-      blockMs: settings.blockMs,
-      readCount: settings.readCount,
-      unblock: (clientId) => this.#unblock(clientId),
-      onError,
+    this.#live = new LiveFeed(clients.live, {
+      timeout: settings.timeout,
+      pingMs: settings.blockMs,
+      channels: () => this.#feeds.keys(),
+      onMessage: (key, message) => this.#onLiveMessage(key, message),
+      onResubscribed: () => {
+        for (const feed of this.#feeds.values()) feed.catchUp();
+      },
+      onError: this.#onError,
     });
   }
 
-  /** `XADD <prefix>:<channel> MAXLEN ~ maxLen * fields...`; resolves to the entry id. */
+  /** The publish script: XADD, PEXPIRE and the live message in one step; resolves to the entry id. */
   async publish(channel: string, event: WireEvent): Promise<string> {
     const key = this.#key(channel);
-    const id = await this.#gate.run('publish', (redis) =>
-      redis.xadd(key, 'MAXLEN', '~', this.#maxLen, '*', ...encodeEntry(event)),
+    return await this.#gate.run('publish', (redis, stillWanted) =>
+      runPublishScript(redis, key, this.#publishSettings, encodeEntry(event), stillWanted),
     );
-    return id!;
   }
 
-  /** Fixes the read position at the stream's last entry, then reads on from there. */
+  /** Subscribes to the channel's live feed, then fixes the position at the stream's last entry. */
   async subscribe(channel: string, onEvent: (event: StoredEvent) => void): Promise<void> {
-    const sub = this.#reader.add(this.#key(channel), onEvent);
+    const key = this.#key(channel);
+    const feed = new ChannelFeed(onEvent, this.#feedSource(key));
+    this.#feeds.get(key)?.close();
+    this.#feeds.set(key, feed);
     try {
-      const last = await this.#gate.run('subscribe', (redis) => redis.xrevrange(sub.key, '+', '-', 'COUNT', 1));
-      // No entry yet: every entry ever added comes after 0-0.
-      this.#reader.start(sub, last[0]?.[0] ?? '0-0');
+      // Subscribed first: whatever comes after the position read below arrives live (or shows as a hole).
+      await this.#live.subscribe(key);
+      const last = await this.#gate.run('subscribe', (redis) => redis.xrevrange(key, '+', '-', 'COUNT', 1));
+      feed.start(last[0]?.[0] ?? BEFORE_ALL);
     } catch (err) {
-      this.#reader.remove(sub.key, sub);
+      if (this.#feeds.get(key) === feed) void this.#drop(key);
       throw err;
     }
   }
 
   async unsubscribe(channel: string): Promise<void> {
-    this.#reader.remove(this.#key(channel));
+    const key = this.#key(channel);
+    if (this.#feeds.has(key)) await this.#drop(key);
   }
 
   /**
    * The entries after `afterId`. One `XRANGE key afterId +` both proves that `afterId` is still in the stream
    * (it comes back first) and returns what follows, atomically; an id that is malformed, unknown or trimmed
-   * away is a gap (undefined), never a replay from the wrong place. Resolves only once this node's read loop
-   * has delivered the last of those entries too, so the channel holds (and drops) every live copy of them.
+   * away is a gap (undefined), never a replay from the wrong place. Concurrent calls with the same arguments
+   * share one read. Resolves only once this node's live delivery has passed the last of those entries too, so
+   * the channel holds (and drops) every live copy of them.
    */
-  async history(channel: string, afterId: string | undefined): Promise<StoredEvent[] | undefined> {
+  history(channel: string, afterId: string | undefined): Promise<StoredEvent[] | undefined> {
+    if (afterId !== undefined && !isStreamId(afterId)) return Promise.resolve(undefined);
     const key = this.#key(channel);
-    if (afterId !== undefined && !isStreamId(afterId)) return undefined;
+    return this.#historyReads.run(
+      `${afterId ?? '-'} ${key}`,
+      () => this.#readHistory(key, afterId),
+      (events) => events?.slice(),
+    );
+  }
+
+  async #readHistory(key: string, afterId: string | undefined): Promise<StoredEvent[] | undefined> {
     const entries = await this.#gate
       .run('history', (redis) => redis.xrange(key, afterId ?? '-', '+'))
       .catch((err) => {
@@ -129,33 +165,38 @@ class RedisStreamsAdapter implements BroadcastAdapter {
       });
     if (entries === undefined || (afterId !== undefined && entries[0]?.[0] !== afterId)) return undefined;
     const last = entries.at(-1)?.[0];
-    if (last !== undefined) await this.#caughtUp(key, last);
+    const feed = this.#feeds.get(key);
+    if (feed !== undefined && last !== undefined) {
+      // The read is a run of the stream: it continues this node's delivery, or shows it is behind (a fill).
+      feed.offer(afterId ?? BEFORE_ALL, entries);
+      await this.#caughtUp(feed, key, last);
+    }
     const missed = afterId === undefined ? entries : entries.slice(1);
     return missed.map(([id, fields]) => decodeEntry(id, fields));
   }
 
-  /** Waits (up to `timeout`) until the read loop has delivered entry `id` of `key`. */
-  async #caughtUp(key: string, id: string): Promise<void> {
+  /** Waits (up to `timeout`) until the feed has delivered entry `id` of `key`. */
+  async #caughtUp(feed: ChannelFeed, key: string, id: string): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<never>((_, reject) => {
       timer = setTimeout(
         () =>
           reject(
             new SseAdapterUnavailableError(
-              `Redis read of ${key} did not reach ${id} within ${this.#timeout} ms. Check that Redis is reachable, or raise the adapter's \`timeout\`.`,
+              `Redis read of ${key} did not reach ${id} within ${this.#settings.timeout} ms. Check that Redis is reachable, or raise the adapter's \`timeout\`.`,
             ),
           ),
-        this.#timeout,
+        this.#settings.timeout,
       );
     });
     try {
-      await Promise.race([this.#reader.delivered(key, id), late]);
+      await Promise.race([feed.reached(id), late]);
     } finally {
       clearTimeout(timer);
     }
   }
 
-  /** Ends the read loop, rejects waiting commands, closes the reading connection and, given a URL, the other. */
+  /** Ends delivery, rejects waiting commands, closes the live-feed connection and, given URLs, the other. */
   close(): Promise<void> {
     this.#closing ??= this.#shutdown();
     return this.#closing;
@@ -163,20 +204,47 @@ class RedisStreamsAdapter implements BroadcastAdapter {
 
   async #shutdown(): Promise<void> {
     this.#gate.close();
-    await this.#reader.close();
+    for (const feed of this.#feeds.values()) feed.close();
+    this.#feeds.clear();
+    await this.#live.close();
     if (!this.#ownsClient) return;
     if (this.#redis.status === 'ready') await this.#redis.quit().catch(() => this.#redis.disconnect());
     else this.#redis.disconnect();
   }
 
-  #key(channel: string): string {
-    return `${this.#prefix}:${channel}`;
+  #onLiveMessage(key: string, message: string): void {
+    const feed = this.#feeds.get(key);
+    if (feed === undefined) return;
+    const live = parseLiveMessage(message);
+    if (live === undefined) {
+      this.#onError(new Error(`Ignored a message on ${key} that no Tidings node sent.`));
+      return;
+    }
+    feed.offer(live.previous, [[live.id, live.fields]]);
   }
 
-  /** Best effort: if it fails, the read ends by itself within `blockMs`. */
-  #unblock(clientId: number): void {
-    if (this.#redis.status !== 'ready') return;
-    this.#redis.client('UNBLOCK', clientId).catch(() => {});
+  /** How a channel's feed reads its stream to fill a hole: `XRANGE key (afterId + COUNT readCount`. */
+  #feedSource(key: string): FeedSource {
+    return {
+      readAfter: (afterId) =>
+        this.#gate.run(
+          'catch-up read',
+          (redis) => redis.xrange(key, `(${afterId}`, '+', 'COUNT', this.#settings.readCount) as Promise<RawEntry[]>,
+        ),
+      readCount: this.#settings.readCount,
+      retryMs: RETRY_MS,
+      onError: this.#onError,
+    };
+  }
+
+  #drop(key: string): Promise<void> {
+    this.#feeds.get(key)?.close();
+    this.#feeds.delete(key);
+    return this.#live.unsubscribe(key);
+  }
+
+  #key(channel: string): string {
+    return channelKey(this.#settings.prefix, channel);
   }
 }
 
@@ -185,16 +253,25 @@ type Settings = Required<Omit<RedisAdapterOptions, 'onError' | 'name'>> & Pick<R
 
 function checkOptions(settings: Settings): void {
   if (typeof settings.prefix !== 'string' || settings.prefix === '') {
-    throw new SseInvalidOptionError('prefix must be a non-empty string (stream keys are `<prefix>:<channel>`).');
+    throw new SseInvalidOptionError('prefix must be a non-empty string (stream keys are `<prefix>:{<channel>}`).');
   }
-  for (const name of ['maxLen', 'timeout', 'blockMs', 'readCount'] as const) {
+  for (const name of ['maxLen', 'ttl', 'timeout', 'blockMs', 'readCount'] as const) {
     const value = settings[name];
     if (!Number.isSafeInteger(value) || value <= 0) {
       throw new SseInvalidOptionError(`${name} must be a positive integer, got ${String(value)}.`);
     }
   }
-  if (typeof settings.redis !== 'string' && typeof settings.redis?.duplicate !== 'function') {
-    throw new SseInvalidOptionError('redis must be an ioredis client or a redis:// URL.');
+  const { redis } = settings;
+  const isClient =
+    typeof redis === 'object' && redis !== null && typeof (redis as { duplicate?: unknown }).duplicate === 'function';
+  const isSeedList =
+    Array.isArray(redis) &&
+    redis.length > 0 &&
+    redis.every((url) => typeof url === 'string' && /^rediss?:\/\//.test(url));
+  if (typeof redis !== 'string' && !isClient && !isSeedList) {
+    throw new SseInvalidOptionError(
+      'redis must be an ioredis Redis or Cluster client, a redis:// URL, or a non-empty list of redis:// seed URLs of a cluster.',
+    );
   }
 }
 

@@ -1,41 +1,13 @@
 /** redisAdapter() in one process against the shared Redis: the wire format, history's gaps, bounds, close(). */
-import type { StoredEvent } from '@tidings/core';
 import { describeWith, SHARED_REDIS_URL } from '@tidings/testkit';
 import { Redis } from 'ioredis';
-import { connectionNames, redisAdapter } from '../src/index';
-import { deleteKeys, uniquePrefix } from './support/keys';
+import { channelKey, connectionNames, redisAdapter } from '../src/index';
+import { collector } from './support/collector';
+import { sharedRedisFixture } from './support/keys';
 import { freePort } from './support/redis-server';
 
 describeWith(['redis'], 'redisAdapter (Redis on 127.0.0.1:6379)', () => {
-  const prefix = uniquePrefix('adapter');
-  let redis: Redis;
-
-  beforeAll(() => {
-    redis = new Redis(SHARED_REDIS_URL);
-  });
-
-  afterAll(async () => {
-    await deleteKeys(SHARED_REDIS_URL, prefix);
-    redis.disconnect();
-  });
-
-  /** Collects what `subscribe` hands over, and resolves once `count` events came. */
-  function collector(): { events: StoredEvent[]; onEvent(ev: StoredEvent): void; next(count: number): Promise<void> } {
-    const events: StoredEvent[] = [];
-    let wanted: { count: number; resolve(): void } | undefined;
-    return {
-      events,
-      onEvent: (ev) => {
-        events.push(ev);
-        if (wanted !== undefined && events.length >= wanted.count) wanted.resolve();
-      },
-      next: (count) =>
-        new Promise<void>((resolve) => {
-          wanted = { count, resolve };
-          if (events.length >= count) resolve();
-        }),
-    };
-  }
+  const { prefix, redis: looker } = sharedRedisFixture(SHARED_REDIS_URL, 'adapter');
 
   test('every field, the tag included, travels through the stream unchanged; the entry id is the event id', async () => {
     const adapter = redisAdapter({ redis: SHARED_REDIS_URL, prefix });
@@ -54,7 +26,7 @@ describeWith(['redis'], 'redisAdapter (Redis on 127.0.0.1:6379)', () => {
     const adapter = redisAdapter({ redis: SHARED_REDIS_URL, prefix, maxLen: 10 });
     const ids: string[] = [];
     for (let i = 0; i < 300; i++) ids.push(await adapter.publish('trim', { data: String(i) }));
-    const held = await redis.xrange(`${prefix}:trim`, '-', '+');
+    const held = await looker().xrange(channelKey(prefix, 'trim'), '-', '+');
     // MAXLEN ~ trims whole stream nodes: the first ids are gone, the last 10 at least are kept.
     expect(held.length).toBeGreaterThanOrEqual(10);
     expect(held.length).toBeLessThan(300);
@@ -80,13 +52,13 @@ describeWith(['redis'], 'redisAdapter (Redis on 127.0.0.1:6379)', () => {
     await adapter.close();
   });
 
-  test('a channel subscribed while the read loop blocks on another is read at once (CLIENT UNBLOCK), not after blockMs', async () => {
-    // blockMs longer than jest's timeout: without the unblock, the second channel's event would never come in time.
+  test('a channel subscribed while another is being read gets its events at once, whatever blockMs', async () => {
+    // blockMs longer than jest's timeout: the liveness check never fires here; delivery must not wait on it.
     const adapter = redisAdapter({ redis: SHARED_REDIS_URL, prefix, blockMs: 600_000 });
     const first = collector();
     await adapter.subscribe('blocked-1', first.onEvent);
     await adapter.publish('blocked-1', { data: 'a' });
-    await first.next(1); // the loop is now blocked reading blocked-1 only
+    await first.next(1);
     for (let i = 0; i < 5; i++) {
       const later = collector();
       await adapter.subscribe(`blocked-later-${i}`, later.onEvent);
@@ -136,7 +108,7 @@ describeWith(['redis'], 'redisAdapter (Redis on 127.0.0.1:6379)', () => {
     const adapter = redisAdapter({ redis: client, prefix });
     await adapter.subscribe('mine', () => {});
     const readerName = connectionNames(prefix).reader;
-    const names = async (): Promise<string> => (await redis.client('LIST')) as string;
+    const names = async (): Promise<string> => (await looker().client('LIST')) as string;
     expect(await names()).toContain(`name=${readerName} `);
     await adapter.close();
     await adapter.close(); // idempotent
@@ -150,13 +122,21 @@ describeWith(['redis'], 'redisAdapter (Redis on 127.0.0.1:6379)', () => {
   });
 
   test('options that cannot work throw SSE_ERR_INVALID_OPTION', () => {
-    for (const bad of [{ maxLen: 0 }, { timeout: -1 }, { blockMs: 1.5 }, { readCount: Number.NaN }, { prefix: '' }]) {
-      expect(() => redisAdapter({ redis: SHARED_REDIS_URL, ...bad })).toThrow(
-        expect.objectContaining({ code: 'SSE_ERR_INVALID_OPTION' }),
-      );
+    const invalid = expect.objectContaining({ code: 'SSE_ERR_INVALID_OPTION' });
+    const bounds = [
+      { maxLen: 0 },
+      { ttl: 0 },
+      { ttl: 1.5 },
+      { timeout: -1 },
+      { blockMs: 1.5 },
+      { readCount: Number.NaN },
+    ];
+    for (const bad of [...bounds, { prefix: '' }]) {
+      expect(() => redisAdapter({ redis: SHARED_REDIS_URL, ...bad })).toThrow(invalid);
     }
-    expect(() => redisAdapter({ redis: 42 as unknown as string })).toThrow(
-      expect.objectContaining({ code: 'SSE_ERR_INVALID_OPTION' }),
-    );
+    // Neither a client, a URL nor a non-empty list of redis:// seed URLs.
+    for (const redis of [42, [], ['http://127.0.0.1:7000'], [SHARED_REDIS_URL, 7001], null]) {
+      expect(() => redisAdapter({ redis: redis as unknown as string })).toThrow(invalid);
+    }
   });
 });

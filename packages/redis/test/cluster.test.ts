@@ -5,7 +5,8 @@
 import { connect, describeWith, SHARED_REDIS_URL, type SseTestClient } from '@tidings/testkit';
 import type { EventSourceMessage } from 'eventsource-parser';
 import { Redis } from 'ioredis';
-import { connectionNames } from '../src/index';
+import { channelKey, connectionNames } from '../src/index';
+import { clientIdsNamed } from './support/clients';
 import { type ClusterNode, startNode } from './support/cluster';
 import { deleteKeys, uniquePrefix } from './support/keys';
 
@@ -26,7 +27,7 @@ describeWith(
 
     /** The ids and data of what is in the channel's stream after `afterId`. */
     async function log(channel: string, afterId: string): Promise<{ ids: string[]; data: string[] }> {
-      const entries = await redis.xrange(`${prefix}:${channel}`, `(${afterId}`, '+');
+      const entries = await redis.xrange(channelKey(prefix, channel), `(${afterId}`, '+');
       const data = entries.map(([, fields]) => fields[fields.indexOf('data') + 1]!);
       return { ids: entries.map(([id]) => id), data };
     }
@@ -167,16 +168,12 @@ describeWith(
           return which.map((connection) => named[connection as keyof typeof named]);
         }),
       );
-      let victims: Record<string, string>[] = [];
+      let victims: string[] = [];
       for (let attempt = 0; attempt < 100 && victims.length < names.size; attempt++) {
         if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 50));
-        const list = (await redis.client('LIST')) as string;
-        victims = list
-          .split('\n')
-          .map((line) => Object.fromEntries(line.split(' ').map((pair) => pair.split('='))) as Record<string, string>)
-          .filter((client) => names.has(client.name ?? ''));
+        victims = await clientIdsNamed(redis, names);
       }
-      for (const victim of victims) await redis.client('KILL', 'ID', victim.id!);
+      for (const victim of victims) await redis.client('KILL', 'ID', victim);
       return victims.length;
     }
   },

@@ -5,7 +5,8 @@
  */
 import { connect, describeWith, type SseTestClient } from '@tidings/testkit';
 import { Redis } from 'ioredis';
-import { type ClusterNode, startNode } from './support/cluster';
+import { channelKey } from '../src/index';
+import { broadcastOnceBack, type ClusterNode, startNode } from './support/cluster';
 import { uniquePrefix } from './support/keys';
 import { freePort, PrivateRedis } from './support/redis-server';
 
@@ -31,17 +32,6 @@ describeWith(['redis'], 'a Redis restart under an Express and a Fastify server',
     redis?.dispose();
   });
 
-  /** Broadcasts until one is accepted (Redis may still be coming back); resolves to its id. */
-  async function broadcastOnceBack(node: ClusterNode, data: string): Promise<string> {
-    for (;;) {
-      try {
-        return await node.broadcast('news', data);
-      } catch (err) {
-        expect((err as { code?: string }).code).toBe('SSE_ERR_ADAPTER_UNAVAILABLE');
-      }
-    }
-  }
-
   test('clients connected through the restart get every event broadcast before and after it, once, in order', async () => {
     const [a, b] = nodes as [ClusterNode, ClusterNode];
     const marker = await a.broadcast('news', 'marker');
@@ -57,13 +47,13 @@ describeWith(['redis'], 'a Redis restart under an Express and a Fastify server',
     await expect(b.broadcast('news', 'lost')).rejects.toMatchObject({ code: 'SSE_ERR_ADAPTER_UNAVAILABLE' });
 
     await redis.start();
-    await broadcastOnceBack(a, 'after-0');
-    await broadcastOnceBack(b, 'after-1');
+    await broadcastOnceBack(a, 'news', 'after-0');
+    await broadcastOnceBack(b, 'news', 'after-1');
     for (let i = 2; i < 50; i++) await (i % 2 === 0 ? a : b).broadcast('news', `after-${i}`);
 
     // Without persistence the restarted Redis holds only what came after; its log is what clients must get.
     const check = new Redis(redis.url);
-    const after = await check.xrange(`${prefix}:news`, '-', '+');
+    const after = await check.xrange(channelKey(prefix, 'news'), '-', '+');
     check.disconnect();
     const afterData = after.map(([, fields]) => fields[fields.indexOf('data') + 1]);
     expect([...new Set(afterData)]).toEqual(Array.from({ length: 50 }, (_, i) => `after-${i}`));

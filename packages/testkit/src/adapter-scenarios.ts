@@ -88,13 +88,17 @@ export function lockstepScenario() {
     },
     /** Reads with `Accept-Encoding: gzip`; returns the response headers for the caller's own checks. */
     async run(url: string): Promise<SseTestClient> {
-      const client = await openStream(url, { headers: { 'accept-encoding': 'gzip, deflate' } });
+      const client = await openStream(url, { headers: { 'accept-encoding': 'gzip, deflate' }, keepBytes: true });
       for (const [i, step] of steps.entries()) {
         await client.waitForEvents(i + 1);
         step.resolve();
       }
       await client.ended;
       expect(client.events.map((e) => e.data)).toEqual(['0', '1', '2']);
+      // `no-transform`: the compressor leaves the stream alone, so the bytes on the wire are the plain frames.
+      expect(client.bytes.toString('latin1')).toBe(
+        'event: step\ndata: 0\n\nevent: step\ndata: 1\n\nevent: step\ndata: 2\n\n',
+      );
       return client;
     },
   };

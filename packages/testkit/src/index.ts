@@ -10,7 +10,10 @@ export { ResumingClient } from './resuming-client';
 export { startServer, type TestServer } from './server';
 export {
   CHROMIUM_PATH,
+  CLUSTER_ENV,
   chromiumProblem,
+  clusterProblem,
+  clusterSeeds,
   describeWith,
   redisProblem,
   type Service,

@@ -33,6 +33,7 @@ export class ResumingClient {
     this.connections++;
   }
 
+  /** Drops the current connection. */
   close(): void {
     this.#current.close();
   }

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 
 /** A service a suite can need. */
-export type Service = 'redis' | 'chromium';
+export type Service = 'redis' | 'redis-cluster' | 'chromium';
 
 /** The shared Redis the tests use (CI starts it). */
 export const SHARED_REDIS_URL = 'redis://127.0.0.1:6379';
@@ -27,6 +27,26 @@ export function redisProblem(port = 6379): string | undefined {
   return `Redis on 127.0.0.1:${port} is not answering (${(result.stdout || result.error?.message || 'no reply').trim()})`;
 }
 
+/** Where scripts/redis-cluster.sh's seed URLs are found (comma-separated); .ci/run exports them. */
+export const CLUSTER_ENV = 'TIDINGS_REDIS_CLUSTER';
+
+/** The seed URLs of the test Redis Cluster, or [] when none is given. */
+export function clusterSeeds(): string[] {
+  return (process.env[CLUSTER_ENV] ?? '').split(',').filter((url) => url !== '');
+}
+
+/** Why the test cluster cannot be used, or undefined when its first seed says `cluster_state:ok`. Synchronous. */
+export function clusterProblem(): string | undefined {
+  const [seed] = clusterSeeds();
+  if (seed === undefined) return `${CLUSTER_ENV} is not set`;
+  const probe = spawnSync('redis-cli', ['-u', seed, 'cluster', 'info'], { encoding: 'utf8', timeout: 5000 });
+  if (probe.error !== undefined) return `redis-cli failed: ${probe.error.message}`;
+  if (!probe.stdout.includes('cluster_state:ok')) {
+    return `${seed} does not say cluster_state:ok (${(probe.stdout || probe.stderr).trim().split('\n')[0]})`;
+  }
+  return undefined;
+}
+
 /** Why Chromium cannot be launched from {@link CHROMIUM_PATH}, or undefined when an executable is there. */
 export function chromiumProblem(): string | undefined {
   try {
@@ -39,6 +59,10 @@ export function chromiumProblem(): string | undefined {
 
 const PROBES: Record<Service, { problem(): string | undefined; fix: string }> = {
   redis: { problem: () => redisProblem(), fix: 'start redis-server on 127.0.0.1:6379' },
+  'redis-cluster': {
+    problem: clusterProblem,
+    fix: `start one with scripts/redis-cluster.sh start <dir>, then export ${CLUSTER_ENV}=<the seed URLs it prints>`,
+  },
   chromium: { problem: chromiumProblem, fix: 'run `apt-get install -y chromium` or set CHROMIUM_PATH' },
 };
 

@@ -5,7 +5,7 @@
  * Two views of what arrived: `events` is what the parser dispatches, frame by frame (an `id` or `event` only
  * where that frame set one); `dispatched` is what a browser's EventSource hands its listeners (`event` defaults
  * to `message`, `id` is the last event id so far). An `id:` on a frame without data is not reported by the
- * parser, so it does not move `lastEventId` here (Tidings only sends ids with data).
+ * parser, so it does not move `lastEventId` here (the suites send ids with data only).
  */
 import { EventEmitter } from 'node:events';
 import * as http from 'node:http';
@@ -20,6 +20,8 @@ export interface StreamOptions {
   headers?: http.OutgoingHttpHeaders;
   /** Sent as the `Last-Event-ID` header. */
   lastEventId?: string;
+  /** Keep the body bytes as received, for `bytes` (off by default: many clients, long streams). */
+  keepBytes?: boolean;
 }
 
 /** One event as an EventSource dispatches it: its type, the last event id so far, its data. */
@@ -31,6 +33,7 @@ export interface DispatchedEvent {
 
 /** One open event stream, read as it arrives. Make it with {@link connect} or {@link openStream}. */
 export class SseTestClient {
+  /** Where this client connected. */
   readonly url: string;
   /** Resolves with the response once its head arrived; rejects when the request failed before that. */
   readonly response: Promise<http.IncomingMessage>;
@@ -38,6 +41,7 @@ export class SseTestClient {
   readonly ended: Promise<void>;
   /** The response status (0 until the head arrived). */
   status = 0;
+  /** The response headers (empty until the head arrived). */
   headers: http.IncomingHttpHeaders = {};
   /** Events as the parser dispatched them, frame by frame. */
   readonly events: EventSourceMessage[] = [];
@@ -50,10 +54,9 @@ export class SseTestClient {
   readonly #options: StreamOptions;
   readonly #req: http.ClientRequest;
   readonly #arrivals = new EventEmitter();
-  /** The body's bytes as read (decompressed when the response was compressed). */
-  readonly #body: Buffer[] = [];
-  /** The bytes as they came off the socket: `#body` itself unless the response was compressed. */
-  #raw: Buffer[] = this.#body;
+  #text = '';
+  /** The body bytes as received, when `keepBytes` was asked for. */
+  readonly #raw: Buffer[] | undefined;
   #res: http.IncomingMessage | undefined;
   #closed = false;
   #end: () => void = () => {};
@@ -61,6 +64,7 @@ export class SseTestClient {
   constructor(url: string, options: StreamOptions = {}) {
     this.url = url;
     this.#options = options;
+    this.#raw = options.keepBytes ? [] : undefined;
     const headers: http.OutgoingHttpHeaders = { accept: 'text/event-stream' };
     if (options.lastEventId !== undefined) headers['last-event-id'] = options.lastEventId;
     this.#req = http.get(url, { agent: false, headers: { ...headers, ...options.headers } });
@@ -85,11 +89,12 @@ export class SseTestClient {
 
   /** Everything received, as text (gunzipped when the response was). */
   get text(): string {
-    return Buffer.concat(this.#body).toString('utf8');
+    return this.#text;
   }
 
-  /** The bytes as they came off the socket (compressed when the response was). */
+  /** The body bytes as received, before any decompression (chunked framing removed). Needs `keepBytes`. */
   get bytes(): Buffer {
+    if (this.#raw === undefined) throw new Error('Open the stream with { keepBytes: true } to read its bytes.');
     return Buffer.concat(this.#raw);
   }
 
@@ -177,12 +182,11 @@ export class SseTestClient {
       onError: (err) => this.parseErrors.push(err.message),
     });
     res.on('error', () => {}); // an aborted or reset connection is how streams end here
+    const raw = this.#raw;
+    if (raw !== undefined) res.on('data', (chunk: Buffer) => raw.push(chunk));
     const gzip = res.headers['content-encoding'] === 'gzip';
     const body = gzip ? res.pipe(createGunzip()) : res;
     if (gzip) {
-      const raw: Buffer[] = [];
-      this.#raw = raw;
-      res.on('data', (chunk: Buffer) => raw.push(chunk));
       body.once('end', this.#end); // after the last decompressed bytes
       body.once('error', this.#end);
       res.once('close', () => {
@@ -194,8 +198,9 @@ export class SseTestClient {
     }
     const decoder = new StringDecoder('utf8');
     body.on('data', (chunk: Buffer) => {
-      this.#body.push(chunk);
-      parser.feed(decoder.write(chunk));
+      const text = decoder.write(chunk);
+      this.#text += text;
+      parser.feed(text);
       this.#arrivals.emit('data');
     });
   }

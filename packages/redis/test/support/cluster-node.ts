@@ -29,7 +29,7 @@ export type NodeReply = { seq: number; id?: string; error?: { code: string; mess
 
 const registry = new ChannelRegistry({
   adapter: redisAdapter({
-    redis: process.env.REDIS_URL!,
+    redis: process.env.REDIS_CLUSTER_SEEDS?.split(',') ?? process.env.REDIS_URL!,
     prefix: process.env.REDIS_PREFIX!,
     name: process.env.NODE_FRAMEWORK,
     timeout: Number(process.env.ADAPTER_TIMEOUT ?? 5000),

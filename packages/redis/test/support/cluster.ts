@@ -13,7 +13,8 @@ export interface ClusterNode {
 }
 
 export interface NodeSettings {
-  redisUrl: string;
+  /** One Redis, or the seed URLs of a Redis Cluster. */
+  redisUrl: string | readonly string[];
   prefix: string;
   /** The adapter's `timeout`, ms. */
   timeout?: number;
@@ -28,7 +29,10 @@ export function startNode(settings: NodeSettings): Promise<ClusterNode> {
     execArgv: ['-r', path.join(__dirname, 'ts-register.cjs')],
     env: {
       ...process.env,
-      REDIS_URL: settings.redisUrl,
+      // A cluster's seeds, comma-separated (redis:// URLs hold no commas).
+      ...(typeof settings.redisUrl === 'string'
+        ? { REDIS_URL: settings.redisUrl }
+        : { REDIS_CLUSTER_SEEDS: settings.redisUrl.join(',') }),
       REDIS_PREFIX: settings.prefix,
       ADAPTER_TIMEOUT: String(settings.timeout ?? 5000),
       NODE_FRAMEWORK: settings.framework,
@@ -66,4 +70,18 @@ export function startNode(settings: NodeSettings): Promise<ClusterNode> {
       pending.delete(message.seq);
     });
   });
+}
+
+/**
+ * Broadcasts until one is accepted (Redis may still be coming back, or a cluster failing over); resolves to its
+ * id. Any rejection other than SSE_ERR_ADAPTER_UNAVAILABLE is thrown.
+ */
+export async function broadcastOnceBack(node: ClusterNode, channel: string, data: string): Promise<string> {
+  for (;;) {
+    try {
+      return await node.broadcast(channel, data);
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'SSE_ERR_ADAPTER_UNAVAILABLE') throw err;
+    }
+  }
 }
