@@ -33,13 +33,19 @@ const config: Config = {
     project('core', ['packages/core/test']),
     project('express', ['packages/express/test']),
     project('fastify', ['packages/fastify/test']),
+    project('hono', ['packages/hono/test']),
     project('redis', ['packages/redis/test']),
     project('client', ['packages/client/test'], { testPathIgnorePatterns: ['/browser\\.[^/]*\\.test\\.ts$'] }),
     project('examples', ['examples/dashboard/test']),
     // @tidings/client in real browsers (Chromium, Firefox ESR): a project of its own, so it can be run or left out alone.
     project('client-browser', ['packages/client/test'], { testMatch: ['**/browser.*.test.ts'] }),
     // Imports the built packages (run `pnpm build` first; `pnpm test` does).
-    project('dist', ['test'], { moduleNameMapper: {} }),
+    project('dist', ['test'], {
+      moduleNameMapper: {},
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/runtimes/'],
+    }),
+    // The same handlers served by real runtimes (Node, Bun, Deno, workerd, edge runtime) in child processes.
+    project('runtimes', ['test/runtimes'], { moduleNameMapper: {} }),
   ],
 };
 

@@ -10,8 +10,9 @@ import { availableParallelism, cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { nowUs } from './lib/payload.mjs';
 import { renderScenario, renderTargets } from './lib/report.mjs';
-import { BASELINE, scenarios } from './lib/scenarios.mjs';
+import { BASELINE, RUNTIME, scenarios } from './lib/scenarios.mjs';
 import { fileLimits, placement, startWorker } from './lib/workers.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -42,7 +43,7 @@ const before = option('before');
 const BEFORE = '@before';
 
 function ensureBuilt() {
-  const built = ['core', 'express', 'fastify'].every((p) =>
+  const built = ['core', 'express', 'fastify', 'hono'].every((p) =>
     existsSync(join(root, 'packages', p, 'dist', 'esm', 'index.js')),
   );
   if (built) return;
@@ -51,22 +52,38 @@ function ensureBuilt() {
   if (status !== 0) process.exit(status ?? 1);
 }
 
-/** Variants whose package has not been written yet are skipped (the adapters may still be stubs). */
+/** The binaries of the other runtimes, as their npm packages (root devDependencies) install them. */
+const EXECUTABLE = { bun: join(root, 'node_modules', 'bun', 'bin', 'bun.exe') };
+
+/**
+ * Variants whose package has not been written yet are skipped (the adapters may still be stubs), and so are
+ * those whose runtime is not installed (said once, with the reason).
+ */
 async function available(variant) {
   if (variant.endsWith(BEFORE)) return before !== undefined;
-  if (!variant.startsWith('tidings-') || variant === 'tidings-node') return true;
+  const runtime = RUNTIME[variant];
+  if (runtime !== undefined && !existsSync(EXECUTABLE[runtime])) {
+    console.log(`  ${variant} skipped: ${EXECUTABLE[runtime]} is missing (pnpm install puts it there)`);
+    return false;
+  }
+  if (!variant.startsWith('tidings-') || variant === 'tidings-node' || runtime !== undefined) return true;
   const pkg = await import(`@tidings/${variant.slice('tidings-'.length)}`);
   return Object.keys(pkg).length > 0;
 }
 
 async function withProcesses(variant, fn) {
   const profile = flag('profile') ? ['--cpu-prof', `--cpu-prof-dir=${join(here, 'results', 'profiles')}`] : [];
+  const runtime = RUNTIME[variant];
   const earlier = variant.endsWith(BEFORE) ? ['--import', join(here, 'lib', 'before-loader.mjs')] : [];
   const server = await startWorker(join(here, 'server.mjs'), [variant.replace(BEFORE, '')], {
     core: 0,
     nodeArgs: ['--expose-gc', ...earlier, ...profile],
     env: before === undefined ? undefined : { ...process.env, TIDINGS_BEFORE: before },
+    executable: runtime && EXECUTABLE[runtime],
   });
+  // Another runtime's clock starts elsewhere: send it samples of ours, so the send times it puts in payloads
+  // are on the clock the load client reads.
+  if (runtime !== undefined) for (let i = 0; i < 20; i++) await server.call('clock', { us: nowUs() });
   const client = await startWorker(join(here, 'client.mjs'), [], { core: 1 });
   try {
     return await fn(server, client);

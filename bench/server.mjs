@@ -1,14 +1,15 @@
 // One server variant in its own process (pinned to its own core by run.mjs), started as
-// `node --expose-gc server.mjs <variant>`. It loads bench/variants/<variant>.mjs, listens on 127.0.0.1, and
+// `node --expose-gc server.mjs <variant>` (Bun variants: `bun server.mjs <variant>`). It loads bench/variants/<variant>.mjs, listens on 127.0.0.1, and
 // answers run.mjs over IPC:
 //   { cmd: 'cpu' } → process.cpuUsage()            { cmd: 'mem', gc } → process.memoryUsage() (after gc)
 //   { cmd: 'count' } → open event streams          { cmd: 'broadcast', events, size, rate, sampleMs }
+//   { cmd: 'clock', us } → a clock sample (Bun: its hrtime does not count from boot; see syncClock)
 //   { cmd: 'exit' }
 // `broadcast` sends `events` payloads of `size` bytes to every subscriber: one per event-loop turn when `rate`
 // is 0 (as fast as possible, letting I/O run between events), else `rate` per second; with `sampleMs` it
 // also reports the peak memory seen while sending and until `settleMs` after.
 import { setImmediate as immediate, setTimeout as sleep } from 'node:timers/promises';
-import { makePayload } from './lib/payload.mjs';
+import { makePayload, syncClock } from './lib/payload.mjs';
 
 const name = process.argv[2];
 const { create } = await import(`./variants/${name}.mjs`);
@@ -20,7 +21,10 @@ function memory() {
 }
 
 function collectGarbage() {
-  for (let i = 0; i < 3; i++) globalThis.gc?.();
+  for (let i = 0; i < 3; i++) {
+    if (globalThis.gc) globalThis.gc();
+    else globalThis.Bun?.gc(true);
+  }
 }
 
 async function broadcast({ events, size, rate, sampleMs, settleMs = 0 }) {
@@ -61,6 +65,9 @@ process.on('message', async (msg) => {
       break;
     case 'count':
       result = { open: variant.count() };
+      break;
+    case 'clock':
+      syncClock(msg.us);
       break;
     case 'broadcast':
       result = await broadcast(msg);

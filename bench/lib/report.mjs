@@ -1,5 +1,5 @@
 // Markdown tables: one per scenario, each variant next to its framework's raw baseline (the median over rounds).
-import { BASELINE, LABEL } from './scenarios.mjs';
+import { BASELINE, BETTER_SSE, LABEL } from './scenarios.mjs';
 import { median } from './stats.mjs';
 
 const fixed = (digits) => (x) => (Number.isFinite(x) ? x.toFixed(digits) : '–');
@@ -100,7 +100,7 @@ export function renderScenario({ scenario, runs }) {
     const context = {
       own: getter(variant),
       raw: getter(BASELINE[variant]),
-      betterSse: getter('better-sse'),
+      betterSse: getter(BETTER_SSE[variant] ?? 'better-sse'),
       total: (key) => sum(runs, variant, (r) => r[key] ?? 0),
       runs: runs[variant],
     };

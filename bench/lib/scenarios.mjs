@@ -12,6 +12,25 @@ export const BASELINE = {
   'sse-channel': 'raw-node',
   'fastify-sse': 'raw-fastify',
   'fastify-sse-v2': 'raw-fastify',
+  'raw-hono': 'raw-hono',
+  'tidings-hono': 'raw-hono',
+  'better-sse-hono': 'raw-hono',
+  'raw-bun': 'raw-bun',
+  'tidings-bun': 'raw-bun',
+  'better-sse-bun': 'raw-bun',
+};
+
+/** Variants whose server process runs under another runtime than Node (the binary an npm package installs). */
+export const RUNTIME = { 'raw-bun': 'bun', 'tidings-bun': 'bun', 'better-sse-bun': 'bun' };
+
+/** The better-sse variant each Fetch variant's "× better-sse" compares with (default: better-sse on node:http). */
+export const BETTER_SSE = {
+  'raw-hono': 'better-sse-hono',
+  'tidings-hono': 'better-sse-hono',
+  'better-sse-hono': 'better-sse-hono',
+  'raw-bun': 'better-sse-bun',
+  'tidings-bun': 'better-sse-bun',
+  'better-sse-bun': 'better-sse-bun',
 };
 
 /** Display names. */
@@ -26,11 +45,22 @@ export const LABEL = {
   'sse-channel': 'sse-channel 4 (node:http)',
   'fastify-sse': '@fastify/sse 0.6',
   'fastify-sse-v2': 'fastify-sse-v2 4.2',
+  'raw-hono': 'raw Hono 4 (@hono/node-server, ReadableStream)',
+  'tidings-hono': 'Tidings on Hono (@tidings/hono)',
+  'better-sse-hono': 'better-sse 0.16 on Hono (createResponse)',
+  'raw-bun': 'raw Bun.serve (ReadableStream)',
+  'tidings-bun': 'Tidings on Bun.serve (sseResponse)',
+  'better-sse-bun': 'better-sse 0.16 on Bun.serve (createResponse)',
 };
 
-const ALL = Object.keys(BASELINE);
-// `--before <checkout>`: the same Tidings variants on an earlier build.
-for (const v of Object.keys(BASELINE).filter((name) => name.startsWith('tidings-'))) {
+/** The Fetch-standard servers (Hono on Node, Bun): fan-out and single stream. */
+const FETCH = ['raw-hono', 'tidings-hono', 'better-sse-hono', 'raw-bun', 'tidings-bun', 'better-sse-bun'];
+/** The Fetch variants with a way to wait for the reader (better-sse has none). */
+const FETCH_BACKPRESSURE = FETCH.filter((v) => !v.startsWith('better-sse'));
+/** Every Node framework variant (the Fetch ones run in the scenarios that list FETCH). */
+const ALL = Object.keys(BASELINE).filter((v) => !FETCH.includes(v));
+// `--before <checkout>`: the same Tidings variants on an earlier build (the Node ones: the hook is Node's loader).
+for (const v of ALL.filter((name) => name.startsWith('tidings-'))) {
   BASELINE[`${v}@before`] = BASELINE[v];
   LABEL[`${v}@before`] = `${LABEL[v]} (before)`;
 }
@@ -47,7 +77,7 @@ const RAW_AND_TIDINGS = [
 const FANOUT_5000 = [...RAW_AND_TIDINGS, 'better-sse'];
 const TIDINGS_VS_BETTER_SSE = ['raw-node', 'tidings-node', 'better-sse'];
 /** Variants with a way to wait for drain (better-sse and sse-channel have none). */
-const BACKPRESSURE = [...RAW_AND_TIDINGS, 'fastify-sse', 'fastify-sse-v2'];
+const BACKPRESSURE = [...RAW_AND_TIDINGS, 'fastify-sse', 'fastify-sse-v2', ...FETCH_BACKPRESSURE];
 const QUICK = ['raw-node', 'tidings-node', 'raw-express', 'tidings-express', 'better-sse'];
 
 /**
@@ -103,7 +133,7 @@ export function scenarios(quick) {
       clients: 1000,
       events: 200,
       size: 100,
-      variants: ALL,
+      variants: [...ALL, ...FETCH],
     },
     {
       name: 'fanout-5000',

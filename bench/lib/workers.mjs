@@ -16,10 +16,11 @@ export function fileLimits() {
 }
 
 /**
- * Starts `node <nodeArgs> <script> <args>` on `core`; resolves once it sent its `ready` message, to a handle
- * with `call(cmd, fields)` (resolves to the reply) and `stop()`.
+ * Starts `node <nodeArgs> <script> <args>` (or `<executable> <script> <args>`: Bun, which speaks Node's IPC) on
+ * `core`; resolves once it sent its `ready` message, to a handle with `call(cmd, fields)` (resolves to the reply)
+ * and `stop()`.
  */
-export function startWorker(script, args, { core, nodeArgs = [], env }) {
+export function startWorker(script, args, { core, nodeArgs = [], env, executable }) {
   const pin = HAS_TASKSET && CORES >= 2 ? ['taskset', '-c', String(core)] : [];
   const child = spawn(
     '/bin/sh',
@@ -28,8 +29,7 @@ export function startWorker(script, args, { core, nodeArgs = [], env }) {
       'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@"',
       'sh',
       ...pin,
-      process.execPath,
-      ...nodeArgs,
+      ...(executable === undefined ? [process.execPath, ...nodeArgs] : [executable]),
       script,
       ...args,
     ],
