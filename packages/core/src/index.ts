@@ -14,6 +14,8 @@ export {
   refusalOf,
   type SseAuthorization,
   type SseAuthorize,
+  type SseAuthorizeInfo,
+  type SseNoContent,
   type SseRefusal,
   writeRefusal,
 } from './admission.js';
@@ -71,6 +73,7 @@ export {
   type SseHostOptions,
   type StreamLogLevel,
 } from './host.js';
+export type { OpenRunStream, RunStreamOptions } from './host-runs.js';
 export { keepAliveTimerCount } from './keepalive.js';
 export {
   ChannelRegistry,
