@@ -9,11 +9,11 @@
 //           server building the event to a client reading it; redis minus memory is what the Redis round
 //           trip (XADD, then XREAD on every server) adds.
 // Nothing here fails on a time; a run with lost events says so.
-import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import { connect } from 'node:net';
 import { parseArgs } from 'node:util';
+import { forkRole, untilAllOrQuiet } from './lib/forked.mjs';
 import { makePayload, nowUs } from './lib/payload.mjs';
 import { latencySummary } from './lib/stats.mjs';
 import { StreamReader } from './lib/stream-reader.mjs';
@@ -78,12 +78,7 @@ async function load() {
     } else if (cmd === 'collect') {
       const target = conns.length * events;
       // Until every client has every event, or nothing arrived for 3 s (then the rest counts as lost).
-      let seen = received;
-      let progressAt = Date.now();
-      while (received < target && Date.now() - progressAt < 3000) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-        if (received !== seen) [seen, progressAt] = [received, Date.now()];
-      }
+      await untilAllOrQuiet(() => received, target);
       const complete = conns.filter((c) => c.received === events).length;
       process.send({
         received,
@@ -128,25 +123,17 @@ async function load() {
   process.send({ ready: true });
 }
 
+/** A process of this script in role `env.FANOUT_ROLE`. */
 function start(env) {
-  const child = fork(new URL(import.meta.url), [], { env: { ...process.env, ...env } });
-  const replies = [];
-  const waiting = [];
-  child.on('message', (msg) => (waiting.length > 0 ? waiting.shift()(msg) : replies.push(msg)));
-  const next = () => (replies.length > 0 ? Promise.resolve(replies.shift()) : new Promise((r) => waiting.push(r)));
-  const ask = (msg) => {
-    child.send(msg);
-    return next();
-  };
-  return { child, next, ask };
+  return forkRole(new URL(import.meta.url), env);
 }
 
 async function run(mode, workload, options) {
   const prefix = `tidings-bench:${process.pid}:${mode}:${workload}`;
   const env = { FANOUT_ROLE: 'server', FANOUT_MODE: mode, FANOUT_PREFIX: prefix, REDIS_URL: options.redis };
-  const servers = [start(env), start(env)];
+  const servers = await Promise.all([start(env), start(env)]);
   const ports = await Promise.all(servers.map(async (s) => (await s.next()).port));
-  const client = start({ FANOUT_ROLE: 'client' });
+  const client = await start({ FANOUT_ROLE: 'client' });
   await client.next();
   const events = workload === 'paced' ? options.pacedEvents : options.events;
   const { connected } = await client.ask({ cmd: 'connect', ports, clients: options.clients, events });
