@@ -35,6 +35,11 @@ if (option('scenario') === 'client') {
   process.exit(0);
 }
 
+// `--scenario runs`: runs against channel broadcast, its own script (bench/runs.mjs) with the remaining options.
+if (option('scenario') === 'runs') {
+  const { status } = spawnSync(process.execPath, [join(here, 'runs.mjs'), ...argv], { stdio: 'inherit' });
+  process.exit(status ?? 1);
+}
 const quick = flag('quick');
 const rounds = Number(option('rounds') ?? 1);
 const only = option('only')?.split(',');

@@ -33,6 +33,19 @@ app.get(
   sseHandler(async () => demo.startJob()),
 );
 
+// Runs: POST starts a generation and streams it (Content-Location says where to resume); GET resumes it by id,
+// from its start or after Last-Event-ID; DELETE stops it.
+app.post('/runs', async (req, res) => {
+  const started = demo.startGeneration(req.body);
+  if (started.run === undefined) return res.status(started.status).json(started.body);
+  await res.sseRun(started.run.id, { location: `/runs/${started.run.id}` });
+});
+app.get('/runs/:id', (req, res) => res.sseRun(req.params.id));
+app.delete('/runs/:id', async (req, res) => {
+  const { status, body } = await demo.stopGeneration(req.params.id);
+  res.status(status).json(body);
+});
+
 for (const [path, action] of [
   ['/chat', demo.postChat],
   ['/drop', demo.dropStream],

@@ -27,6 +27,23 @@ app.get('/channels/:name', (req, reply) => reply.sseChannel(req.params.name, { r
 // Spring style: the handler returns an emitter; the stream ends when the job calls complete().
 app.get('/job', { sse: true }, async () => demo.startJob());
 
+// Runs: POST starts a generation and streams it (Content-Location says where to resume); GET resumes it by id,
+// from its start or after Last-Event-ID; DELETE stops it.
+app.post('/runs', async (req, reply) => {
+  const started = demo.startGeneration(req.body);
+  if (started.run === undefined) return reply.code(started.status).send(started.body);
+  await reply.sseRun(started.run.id, { location: `/runs/${started.run.id}` });
+  return reply;
+});
+app.get('/runs/:id', async (req, reply) => {
+  await reply.sseRun(req.params.id);
+  return reply;
+});
+app.delete('/runs/:id', async (req, reply) => {
+  const { status, body } = await demo.stopGeneration(req.params.id);
+  return reply.code(status).send(body);
+});
+
 for (const [path, action] of [
   ['/chat', demo.postChat],
   ['/drop', demo.dropStream],

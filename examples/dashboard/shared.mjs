@@ -37,6 +37,15 @@ const MAX_TEXT = 500;
 const MAX_NAME = 40;
 /** Signed-in names kept for the private feed; past this, the oldest sign-in is forgotten. */
 const MAX_SESSIONS = 1000;
+const MAX_PROMPT = 200;
+/** The fake model writes about 30 tokens a second. */
+const TOKEN_EVERY_MS = 33;
+const ANSWER_TOKENS = 300;
+const ANSWER_WORDS = (
+  'Server-Sent Events keep one response open and write each token as it comes. A run keeps every token in its ' +
+  'log, so a tab that reloads, or another device, reads the answer from its start and then follows it live; ' +
+  'Last-Event-ID says where a dropped connection stopped, and the end frame tells the browser to stop.'
+).split(' ');
 
 /** A server-side clock good enough to order "before this connection" against "after" (sub-millisecond). */
 const now = () => performance.timeOrigin + performance.now();
@@ -103,6 +112,36 @@ export async function createDemo(flavour) {
       em.onCompletion(() => {
         if (tabSockets.get(tab) === socket) tabSockets.delete(tab);
       });
+    },
+
+    /**
+     * The Generation card: a run whose producer is a fake model, deterministic for a prompt: the prompt's words,
+     * then a fixed text, ~300 tokens at ~30 a second. It stops when the run is cancelled (Stop, or idle).
+     * Returns the run, or `{ status, body }` for a prompt that cannot be used.
+     */
+    startGeneration(body) {
+      const prompt = typeof body?.prompt === 'string' ? body.prompt.trim() : '';
+      if (prompt === '' || prompt.length > MAX_PROMPT) {
+        return { status: 400, body: { error: `Send JSON { prompt }: 1-${MAX_PROMPT} characters.` } };
+      }
+      const run = registry.createRun({ idleTimeout: 10_000 });
+      const tokens = fakeAnswer(prompt);
+      let next = 0;
+      const timer = setInterval(() => {
+        if (next < tokens.length) run.append(event({ event: 'token', data: tokens[next++] }));
+        else run.end();
+        if (run.state !== 'running') clearInterval(timer);
+      }, TOKEN_EVERY_MS);
+      run.signal.addEventListener('abort', () => clearInterval(timer));
+      return { run };
+    },
+
+    /** Stop: cancels the run on the server (the producer's signal aborts, every tab gets the end frame). */
+    async stopGeneration(id) {
+      const run = await registry.findRun(id);
+      if (run === undefined) return { status: 404, body: { error: `No run "${id}".` } };
+      await run.cancel('stopped by the user');
+      return { status: 200, body: { id, state: run.state } };
     },
 
     /** Broadcasts a chat message; returns `{ status, body }` for the HTTP answer. */
@@ -183,6 +222,12 @@ function prometheusMetrics(registry) {
     });
   }
   return { contentType: metrics.contentType, text: () => metrics.metrics() };
+}
+
+/** The fake model's answer to `prompt`: the same tokens every time (each a word and its space). */
+function fakeAnswer(prompt) {
+  const words = [`You asked: "${prompt}".`, ...ANSWER_WORDS];
+  return Array.from({ length: ANSWER_TOKENS }, (_, i) => `${words[i % words.length]} `);
 }
 
 /** Sends `make()` to `em` now and then every `ms` until it completes. */

@@ -46,6 +46,53 @@ $('job-start').addEventListener('click', () => {
   });
 });
 
+// Generation: POST /runs starts a run (its id comes back in the Tidings-Run header), then the page follows it with
+// an EventSource on GET /runs/:id, from the start. The run id is kept in the URL (?run=<id>), so a reload, or the
+// same link in another tab, opens the same run: the answer is rendered from the start, each token once. After the
+// `end` frame the browser's reconnection is answered 204 and the EventSource closes by itself.
+function followRun(id) {
+  $('gen-answer').textContent = '';
+  $('gen-stop').disabled = false;
+  $('gen-link').href = `/?run=${encodeURIComponent(id)}`;
+  $('gen-link').hidden = false;
+  history.replaceState(null, '', `?run=${encodeURIComponent(id)}`);
+  let tokens = 0;
+  const source = new EventSource(`/runs/${encodeURIComponent(id)}`);
+  showState([$('gen-state')], 'connecting');
+  source.addEventListener('open', () => showState([$('gen-state')], 'running'));
+  source.addEventListener('token', (e) => {
+    $('gen-answer').textContent += e.data; // a string is sent as it is (the one rule)
+    $('gen-status').textContent = `${++tokens} tokens`;
+  });
+  source.addEventListener('end', (e) => {
+    const end = JSON.parse(e.data);
+    showState([$('gen-state')], end.state);
+    $('gen-status').textContent = `${tokens} tokens, ${end.state}${end.reason ? `: ${end.reason}` : ''}`;
+    $('gen-stop').disabled = true;
+  });
+  source.addEventListener('error', () => {
+    if (source.readyState === EventSource.CLOSED) $('gen-status').textContent += ' (stream closed: nothing more)';
+  });
+  $('gen-stop').onclick = () => fetch(`/runs/${encodeURIComponent(id)}`, { method: 'DELETE' });
+}
+
+$('gen-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const started = new AbortController();
+  const res = await fetch('/runs', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ prompt: $('gen-prompt').value }),
+    signal: started.signal,
+  });
+  const id = res.headers.get('tidings-run');
+  started.abort(); // the POST streams the run too; the page follows it by id instead (the run goes on regardless)
+  if (id !== null) followRun(id);
+});
+
+const runInUrl = new URLSearchParams(location.search).get('run');
+if (runInUrl !== null) followRun(runInUrl);
+
 // One stream a tab carries the clock, the stats and the chat: browsers allow six HTTP/1.1 connections per
 // host across all tabs. A tab keeps its chat transcript and last event id in sessionStorage, so a reload
 // resumes where it left off. A new tab first asks the same route for JSON (short polling) to get the history.

@@ -159,5 +159,41 @@ describeWith(['chromium'], 'the dashboard in Chromium', () => {
       expect(await page.textContent('#conn-log')).toContain(`hello: the server resumes after ${last}`);
       await page.close();
     });
+
+    test('Generation: a reload mid-answer shows the whole answer once, and after the end the browser stops', async () => {
+      // ~10 s of tokens at ~30/s, then Chromium's 3 s reconnection delay and 4 s of watching it stay stopped.
+      const page = await openDashboard(context, server!.url);
+      const runRequests: string[] = [];
+      page.on('request', (request) => {
+        if (request.method() === 'GET' && new URL(request.url()).pathname.startsWith('/runs/')) {
+          runRequests.push(request.url());
+        }
+      });
+      await page.fill('#gen-prompt', `tell me about ${flavour}`);
+      await page.click('#gen-start');
+      await page.waitForFunction(
+        () => Number.parseInt(document.getElementById('gen-status')?.textContent ?? '', 10) >= 20,
+      );
+      const id = new URL(page.url()).searchParams.get('run')!;
+      await page.reload(); // mid-answer: the run goes on without the page
+      await page.waitForSelector('#gen-state[data-state="ended"]', { timeout: 30_000 });
+      // The answer as the server holds it, read separately from the start.
+      const whole = await page.evaluate((runId) => fetch(`/runs/${runId}`).then((res) => res.text()), id);
+      const tokens = [...whole.matchAll(/^event: token\ndata: (.*)$/gm)].map((m) => m[1]!);
+      expect(tokens).toHaveLength(300);
+      expect(await page.textContent('#gen-answer')).toBe(tokens.join(''));
+      // After the end frame the browser reconnects once with its id, is answered 204 and stops.
+      await page.waitForFunction(
+        () => document.getElementById('gen-status')?.textContent?.includes('stream closed'),
+        null,
+        {
+          timeout: 15_000,
+        },
+      );
+      const settled = runRequests.length;
+      await page.waitForTimeout(4000); // more than Chromium's 3 s reconnection delay
+      expect(runRequests.length).toBe(settled);
+      await page.close();
+    }, 60_000);
   });
 });

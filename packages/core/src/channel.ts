@@ -155,7 +155,7 @@ export class Channel {
     for (const sub of this.#subscribers.values()) {
       if (sub.em === except || !accepts(sub, entry)) continue;
       if (sub.held !== undefined) this.#holdEntry(sub, entry);
-      else if (sub.replayed === undefined || this.#isNew(sub, entry)) sub.stream.deliver(entry.prepared);
+      else if (sub.replayed === undefined || this.#isNew(sub, entry)) send(sub.stream, entry);
     }
   }
 
@@ -188,10 +188,10 @@ export class Channel {
     if (stream.phase !== 'open') return;
     const lastEventId = replay ? stream.lastEventId : undefined;
     const polling = stream.mode === 'short-poll';
-    // A new streaming client starts live; a short-polling one with no id gets the whole log, so it learns where to
-    // continue from.
-    const wantsReplay = lastEventId !== undefined || polling;
     const log = this.#log;
+    // A new streaming client starts live (a run's from its start); a short-polling one with no id gets the whole log,
+    // so it learns where to continue from.
+    const wantsReplay = lastEventId !== undefined || polling || log.fromStart === true;
     if (!log.remote) {
       this.#begin(sub, lastEventId, wantsReplay ? log.read(lastEventId) : [], polling);
       return;
@@ -244,7 +244,7 @@ export class Channel {
       while (next < missed.length) {
         if (stream.phase !== 'open') return;
         const entry = missed[next++]!;
-        if (accepts(sub, entry) && !stream.deliver(entry.prepared) && next < missed.length) {
+        if (accepts(sub, entry) && !send(stream, entry) && next < missed.length) {
           void stream.drained().then(resume);
           return;
         }
@@ -265,7 +265,7 @@ export class Channel {
     sub.replayed = missed.length === 0 ? undefined : new Set(missed.map((entry) => this.#log.keyOf(entry)));
     for (const entry of held) {
       if (stream.phase !== 'open') return;
-      if (sub.replayed === undefined || this.#isNew(sub, entry)) stream.deliver(entry.prepared);
+      if (sub.replayed === undefined || this.#isNew(sub, entry)) send(stream, entry);
     }
   }
 
@@ -275,6 +275,13 @@ export class Channel {
     sub.replayed = undefined;
     return true;
   }
+}
+
+/** Writes `entry` to `stream` (see {@link StreamHandle.deliver}); after the final entry of a log, the stream completes. */
+function send(stream: StreamHandle, entry: LogEntry): boolean {
+  const taken = stream.deliver(entry.prepared);
+  if (entry.final === true) stream.complete();
+  return taken;
 }
 
 /** Whether `entry` is for `sub`; a filter that throws counts as "no" (and becomes a process warning). */

@@ -19,6 +19,10 @@ export const SSE_ERROR_CODES = Object.freeze({
   SSE_ERR_ADAPTER_UNAVAILABLE: 'the broadcast adapter did not answer in time',
   SSE_ERR_TOO_MANY_CONNECTIONS: 'maxConnections reached',
   SSE_ERR_UNAUTHORIZED: 'authorize refused the channel',
+  SSE_ERR_RUN_ENDED: 'an append to a run that has ended or was cancelled',
+  SSE_ERR_RUN_FULL: "an append past a run's maxEvents",
+  SSE_ERR_RUN_NOT_FOUND: 'a run that is unknown or expired (answered 404)',
+  SSE_ERR_INVALID_RUN_ID: 'a run id that is not 1–256 URL-safe characters (answered 400)',
 });
 
 /** Every code Tidings uses, for `switch (err.code)`. */
@@ -210,5 +214,40 @@ export class SseUnauthorizedError extends SseError {
         : 'This client may not subscribe to this channel.',
     );
     this.status = status;
+  }
+}
+
+/** `run.append()` after the run ended or was cancelled: nothing more can be added to it. */
+export class SseRunEndedError extends SseError {
+  declare readonly code: 'SSE_ERR_RUN_ENDED';
+  constructor(id: string, state: string) {
+    super('SSE_ERR_RUN_ENDED', `Run "${id}" is ${state}: nothing more can be appended; start a new run.`);
+  }
+}
+
+/** `run.append()` past the run's `maxEvents` (the log of a run is never trimmed); `end()` and `cancel()` still work. */
+export class SseRunFullError extends SseError {
+  declare readonly code: 'SSE_ERR_RUN_FULL';
+  constructor(id: string, maxEvents: number) {
+    super(
+      'SSE_ERR_RUN_FULL',
+      `Run "${id}" holds its maximum of ${maxEvents} events (maxEvents); end() it, or create it with a larger maxEvents.`,
+    );
+  }
+}
+
+/** No run with this id: never created, or expired `ttl` after it ended. Answered 404 by the run routes. */
+export class SseRunNotFoundError extends SseError {
+  declare readonly code: 'SSE_ERR_RUN_NOT_FOUND';
+  constructor() {
+    super('SSE_ERR_RUN_NOT_FOUND', 'No such run: it never existed, or it ended and expired (ttl).');
+  }
+}
+
+/** A run id that is not 1–256 URL-safe characters (A–Z, a–z, 0–9, `-`, `_`, `.`, `~`). Answered 400 by the run routes. */
+export class SseInvalidRunIdError extends SseTypeError {
+  declare readonly code: 'SSE_ERR_INVALID_RUN_ID';
+  constructor(message: string) {
+    super('SSE_ERR_INVALID_RUN_ID', message);
   }
 }

@@ -22,8 +22,10 @@ export class History<E> {
       throw new RangeError(`History capacity must be a positive integer, got ${String(capacity)}.`);
     }
     this.capacity = capacity;
-    this.#entries = new Array(capacity);
-    this.#ids = new Array(capacity);
+    // Grown as entries come (a slot is always the next index until the log is full): a run's log may hold 10,000
+    // entries, most of them never used.
+    this.#entries = [];
+    this.#ids = [];
   }
 
   /** Entries held now. */

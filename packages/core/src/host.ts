@@ -12,6 +12,8 @@ import {
   refusalOf,
   type SseAuthorization,
   type SseAuthorize,
+  type SseAuthorizeInfo,
+  type SseNoContent,
   type SseRefusal,
   writeRefusal,
 } from './admission.js';
@@ -27,6 +29,7 @@ import {
   type SseTooManyConnectionsError,
   SseUnauthorizedError,
 } from './errors.js';
+import { openRunStream, type RunStreamOptions } from './host-runs.js';
 import type { AnyEmitter } from './internal.js';
 import { type ChannelRegistry, checkChannelName } from './registry.js';
 import { isEmitter, isSseSource, type SseIterable, startSource } from './source.js';
@@ -98,12 +101,12 @@ export interface SseExchange {
    * Answers a refused request (503, 401, 403, 400) as a normal response. Default: core writes the JSON refusal to
    * the Node response. Fastify sends it through the reply so its hooks and logging see it.
    */
-  refuse?(refusal: SseRefusal): void;
+  refuse?(refusal: SseRefusal | SseNoContent): void;
   /**
    * Asks the adapter's `authorize` hook about `channel` with the framework's own request object (Fastify: the
    * `FastifyRequest`). Default: the host's `authorize` option, called with `req`.
    */
-  authorize?(channel: string): SseAuthorization | Promise<SseAuthorization>;
+  authorize?(channel: string, info?: SseAuthorizeInfo): SseAuthorization | Promise<SseAuthorization>;
 }
 
 /** Headers that describe one message or one connection; a framework's collected copy of them never reaches a stream. */
@@ -294,6 +297,33 @@ export class SseHost {
     return em;
   }
 
+  /**
+   * The run helper (`res.sseRun(id)` / `reply.sseRun(id)`): 400 `SSE_ERR_INVALID_RUN_ID` for an id that is not 1–256
+   * URL-safe characters, `authorize(req, 'run:<id>', { kind: 'run' })` (401/403), 404 `SSE_ERR_RUN_NOT_FOUND`, 204
+   * for a client that has the whole of an ended run, else a stream (503 past `maxConnections`) subscribed to the
+   * run, with `Tidings-Run: <id>` and, given `location`, `Content-Location`. Resolves to the emitter, or `undefined`
+   * when none opened. Rejects with what `authorize` threw, and `SSE_ERR_INVALID_OPTION` without a `registry`.
+   */
+  async openRunStream<Events extends EventMap = EventMap>(
+    exchange: SseExchange,
+    id: string,
+    options?: RunStreamOptions,
+  ): Promise<SseEmitter<Events> | undefined> {
+    const registry = this.#registry;
+    if (registry === undefined) {
+      throw new SseInvalidOptionError('Streaming a run to a request needs the adapter option `registry`.');
+    }
+    const authorize = this.#authorize;
+    const host = {
+      registry,
+      authorize: (ex: SseExchange, name: string, info: SseAuthorizeInfo) =>
+        ex.authorize?.(name, info) ?? authorize?.(ex.req, name, info) ?? true,
+      answer: (ex: SseExchange, refusal: SseRefusal | SseNoContent) => this.#answer(ex, refusal),
+      open: <E extends EventMap>(ex: SseExchange, overrides: SseEmitterOptions) => this.open<E>(ex, overrides),
+    };
+    return openRunStream<Events>(host, exchange, id, options);
+  }
+
   /** @deprecated Renamed {@link SseHost.openChannelStream} (it admits, opens and subscribes); same behaviour. */
   subscribe<Events extends EventMap = EventMap>(
     exchange: SseExchange,
@@ -337,7 +367,10 @@ export class SseHost {
   }
 
   #refuse(exchange: SseExchange, err: AdmissionError): void {
-    const refusal = refusalOf(err);
+    this.#answer(exchange, refusalOf(err));
+  }
+
+  #answer(exchange: SseExchange, refusal: SseRefusal | SseNoContent): void {
     if (exchange.refuse !== undefined) exchange.refuse(refusal);
     else writeRefusal(exchange.res, refusal);
   }

@@ -15,5 +15,6 @@ export {
   type SseHostOptions,
   type StreamLogLevel,
 } from './host.js';
+export type { OpenRunStream, RunStreamOptions } from './host-runs.js';
 export * from './public.js';
 export type { SseRequest, SseResponse } from './transport-node.js';

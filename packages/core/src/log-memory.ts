@@ -40,7 +40,7 @@ export class MemoryLog implements LocalChannelLog {
       throw err;
     }
     if (generated) this.#seq++;
-    const entry: LogEntry = { prepared, fields, audience: options.filter };
+    const entry: LogEntry = { prepared, fields, audience: options.filter, final: options.final === true };
     if (id !== undefined) this.#history?.append(id, entry);
     this.#deliver(entry, options.except);
     return Promise.resolve(id);

@@ -13,6 +13,8 @@ export interface LogEntry {
   readonly fields: Readonly<SseEvent>;
   /** The broadcast's `filter`, asked again about a client that gets this entry by replay. */
   readonly audience: ((em: AnyEmitter) => boolean) | undefined;
+  /** The last entry of a log that ends (a run's `end` frame): a subscriber's response ends once it is written. */
+  readonly final?: boolean;
 }
 
 /** How a log hands a recorded entry to its channel for delivery to local subscribers. */
@@ -24,9 +26,13 @@ export interface AppendOptions {
   filter?(em: AnyEmitter): boolean;
   /** A subscriber that does not get the event live. */
   except?: AnyEmitter;
+  /** The entry closes the log (a run's `end` frame): see {@link LogEntry.final}. */
+  final?: boolean;
 }
 
 interface LogCommon {
+  /** A new client gets the whole log, not only what comes next (a run's log). */
+  readonly fromStart?: boolean;
   /**
    * Records a broadcast and has it delivered to the channel's subscribers: at once in memory, when the shared log
    * hands it back otherwise. Resolves to the id it was given (undefined: no id). Rejects `SSE_ERR_SERIALIZE` when

@@ -10,6 +10,8 @@ export {
   refusalOf,
   type SseAuthorization,
   type SseAuthorize,
+  type SseAuthorizeInfo,
+  type SseNoContent,
   type SseRefusal,
   writeRefusal,
 } from './admission.js';
@@ -38,7 +40,11 @@ export {
   SseInvalidChannelError,
   SseInvalidFieldError,
   SseInvalidOptionError,
+  SseInvalidRunIdError,
   SseInvalidSourceError,
+  SseRunEndedError,
+  SseRunFullError,
+  SseRunNotFoundError,
   SseSerializeError,
   SseSlowClientError,
   SseTooManyConnectionsError,
@@ -74,6 +80,8 @@ export {
   type RegistryStats,
 } from './registry.js';
 export { type LastEventIdRejection, MAX_LAST_EVENT_ID_BYTES, readLastEventId, wantsJson } from './request.js';
+export { RUN_DEFAULTS, Run, type RunEnd, type RunOptions, type RunState } from './run.js';
+export { checkRunId, MAX_RUN_ID_LENGTH } from './run-id.js';
 export { isEmitter, isSseSource, type SseIterable, type SseSource } from './source.js';
 export { STREAM_HEADERS } from './transport.js';
 export { WebStreamTransport, type WebStreamTransportOptions } from './transport-web.js';

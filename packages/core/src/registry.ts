@@ -12,6 +12,8 @@ import { type AnyEmitter, warn } from './internal.js';
 import { AdapterLog } from './log-adapter.js';
 import { MemoryLog } from './log-memory.js';
 import { checkNonNegativeInteger } from './options.js';
+import type { Run, RunOptions } from './run.js';
+import { RunStore } from './run-store.js';
 import type { DeliveryCounters, StreamHandle } from './stream-handle.js';
 import { hasControlCharacter } from './text.js';
 
@@ -67,6 +69,7 @@ export class ChannelRegistry {
   readonly #adapter: BroadcastAdapter | undefined;
   readonly #serialize: Serializer | undefined;
   readonly #limit: ConnectionLimit;
+  readonly #runs: RunStore;
   #closed = false;
   #closing: Promise<void> | undefined;
   /** One function untracks every stream (a completion callback gets its stream): no closure per stream. */
@@ -89,6 +92,7 @@ export class ChannelRegistry {
     // Unique per registry instance, so ids (and `except` tags) from before a restart are never taken for new ones.
     const idPrefix = Date.now().toString(36);
     const onGap = options.onGap;
+    this.#runs = new RunStore({ serialize, idPrefix, track: (stream) => this.#track(stream) });
     this.#ctx = {
       makeLog: (name, deliver) =>
         adapter === undefined
@@ -119,6 +123,21 @@ export class ChannelRegistry {
   /** `channel(name).broadcast(value, options)`: resolves to the id used. Throws like `channel()` and `Channel.broadcast`. */
   broadcast(name: string, value: unknown, options?: BroadcastOptions): Promise<string | undefined> {
     return this.channel(name).broadcast(value, options);
+  }
+
+  /**
+   * Starts a resumable stream of one job (see {@link Run}). Throws `SSE_ERR_INVALID_RUN_ID` for an id that is not
+   * 1–256 URL-safe characters or is taken, `SSE_ERR_INVALID_OPTION` for an option that cannot work.
+   */
+  createRun<Events extends Record<string, unknown> = Record<string, unknown>>(options?: RunOptions): Run<Events> {
+    return this.#runs.create<Events>(options);
+  }
+
+  /** The run called `id`; undefined when it is unknown, or expired `ttl` after it ended. */
+  findRun<Events extends Record<string, unknown> = Record<string, unknown>>(
+    id: string,
+  ): Promise<Run<Events> | undefined> {
+    return Promise.resolve(this.#runs.find<Events>(id));
   }
 
   /**

@@ -17,7 +17,11 @@ import {
   SseInvalidChannelError,
   SseInvalidFieldError,
   SseInvalidOptionError,
+  SseInvalidRunIdError,
   SseInvalidSourceError,
+  SseRunEndedError,
+  SseRunFullError,
+  SseRunNotFoundError,
   SseSerializeError,
   SseSlowClientError,
   SseTooManyConnectionsError,
@@ -41,6 +45,10 @@ const samples: Array<[Error & { code: string }, boolean]> = [
   [new SseAdapterUnavailableError('down'), false],
   [new SseTooManyConnectionsError(10, 5), false],
   [new SseUnauthorizedError(401), false],
+  [new SseRunEndedError('r1', 'ended'), false],
+  [new SseRunFullError('r1', 10), false],
+  [new SseRunNotFoundError(), false],
+  [new SseInvalidRunIdError('bad'), true],
 ];
 
 /** The `SSE_ERR_*` codes in the first column of the markdown table under `heading` in `file`. */

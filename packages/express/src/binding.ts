@@ -4,6 +4,7 @@
  */
 import {
   type OpenChannelStream,
+  type OpenRunStream,
   type OpenStream,
   readLastEventId,
   type SseExchange,
@@ -33,6 +34,15 @@ declare global {
        * `SSE_ERR_INVALID_OPTION` when `sse()` has no `registry`).
        */
       sseChannel: OpenChannelStream;
+      /**
+       * Streams run `id` to this request: the whole run from its start (or after Last-Event-ID), then live, then its
+       * `end` frame; header `Tidings-Run: <id>` (and `Content-Location` with `options.location`). Answers 400 for an
+       * id that is not 1–256 URL-safe characters, 401/403 from `authorize(req, 'run:<id>', { kind: 'run' })`, 404
+       * for an unknown or expired run, 204 to a client that already has the whole ended run, 503 past
+       * `maxConnections`; the promise then resolves to `undefined`. Return it from the route so Express handles a
+       * rejection (what `authorize` threw, or `SSE_ERR_INVALID_OPTION` when `sse()` has no `registry`).
+       */
+      sseRun: OpenRunStream;
     }
   }
 }
@@ -51,6 +61,7 @@ export function bind(host: SseHost, req: Request, res: Response): void {
   req.lastEventId = readLastEventId(req).lastEventId;
   res.sse = (options) => host.open(exchangeOf(req, res), options);
   res.sseChannel = (name, options) => host.openChannelStream(exchangeOf(req, res), name, options);
+  res.sseRun = (id, options) => host.openRunStream(exchangeOf(req, res), id, options);
 }
 
 /** Express writes headers straight to the Node response, so nothing needs copying before the stream starts. */

@@ -6,6 +6,7 @@ import type { OutgoingHttpHeaders } from 'node:http';
 import {
   readLastEventId,
   type SseAuthorization,
+  type SseAuthorizeInfo,
   type SseExchange,
   SseHost,
   type SseHostOptions,
@@ -25,10 +26,14 @@ import type {
 import fp from 'fastify-plugin';
 import './types.js';
 
-/** Decides whether `request` may subscribe to `channel` through `reply.sseChannel()` (see `SseAuthorization`). */
+/**
+ * Decides whether `request` may subscribe to `channel` through `reply.sseChannel()`, or to a run through
+ * `reply.sseRun(id)` (then `channel` is `run:<id>` and `info` is `{ kind: 'run' }`); see `SseAuthorization`.
+ */
 export type FastifySseAuthorize = (
   request: FastifyRequest,
   channel: string,
+  info?: SseAuthorizeInfo,
 ) => SseAuthorization | Promise<SseAuthorization>;
 
 /**
@@ -68,7 +73,7 @@ function logTo(log: FastifyBaseLogger): SseExchange['logError'] {
 
 function exchangeOf(reply: FastifyReply, authorize?: FastifySseAuthorize): SseExchange {
   return {
-    authorize: authorize && ((channel) => authorize(reply.request, channel)),
+    authorize: authorize && ((channel, info) => authorize(reply.request, channel, info)),
     req: reply.request.raw,
     res: reply.raw,
     beforeStream() {
@@ -95,6 +100,9 @@ const plugin: FastifyPluginAsync<SsePluginOptions> = async (fastify, options) =>
   });
   fastify.decorateReply('sseChannel', function (this: FastifyReply, name: string, overrides) {
     return host.openChannelStream(exchangeOf(this, authorize), name, overrides);
+  });
+  fastify.decorateReply('sseRun', function (this: FastifyReply, id: string, options) {
+    return host.openRunStream(exchangeOf(this, authorize), id, options);
   });
 
   // `{ sse: true }`: the handler's return value is served as the stream.

@@ -2,7 +2,7 @@
  * Declaration merging: `reply.sse()`, `request.lastEventId`, the `{ sse: true }` route option and the
  * `fastify.sse()` route shorthand, typed wherever `@tidings/fastify` is imported.
  */
-import type { OpenChannelStream, OpenStream } from '@tidings/core';
+import type { OpenChannelStream, OpenRunStream, OpenStream } from '@tidings/core';
 import type {
   FastifyBaseLogger,
   FastifyTypeProvider,
@@ -30,6 +30,15 @@ declare module 'fastify' {
      * plugin has no `registry`: return or await it in the handler so Fastify's error handling answers.
      */
     sseChannel: OpenChannelStream;
+    /**
+     * Streams run `id` to this request: the whole run from its start (or after Last-Event-ID), then live, then its
+     * `end` frame; header `Tidings-Run: <id>` (and `Content-Location` with `options.location`). Sent as a normal
+     * reply before any byte of stream instead: 400 for an id that is not 1–256 URL-safe characters, 401/403 from
+     * `authorize(request, 'run:<id>', { kind: 'run' })`, 404 for an unknown or expired run, 204 to a client that
+     * already has the whole ended run, 503 past `maxConnections`; the promise then resolves to `undefined`.
+     * Rejects with what `authorize` threw, or `SSE_ERR_INVALID_OPTION` when the plugin has no `registry`.
+     */
+    sseRun: OpenRunStream;
   }
 
   interface FastifyRequest {

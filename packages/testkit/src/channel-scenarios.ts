@@ -13,9 +13,10 @@ import {
   type SubscribeOptions,
 } from '@tidings/core';
 import { EventSource } from 'eventsource';
+import { type AppScope, withinApp } from './app-scope';
 import { connectNeverReading } from './raw-socket';
 import { ResumingClient } from './resuming-client';
-import { connect, type SseTestClient } from './sse-client';
+import type { SseTestClient } from './sse-client';
 import { sequence, waitFor } from './wait';
 
 /** A running framework app serving `GET /<channel>` (see {@link routeOptions}). */
@@ -52,27 +53,10 @@ export function routeOptions(query: URLSearchParams): { emitter: SseEmitterOptio
 async function withApp(
   factory: ChannelAppFactory,
   options: ChannelRegistryOptions,
-  body: (ctx: {
-    registry: ChannelRegistry;
-    app: ChannelApp;
-    open(path: string, lastEventId?: string): SseTestClient;
-  }) => Promise<void>,
+  body: (ctx: AppScope<ChannelApp>) => Promise<void>,
 ): Promise<void> {
   const registry = new Registry(options);
-  const app = await factory(registry);
-  const closers: Array<() => void> = [];
-  const open = (path: string, lastEventId?: string) => {
-    const client = connect(`${app.base}${path}`, { lastEventId });
-    closers.push(() => client.close());
-    return client;
-  };
-  try {
-    await body({ registry, app, open });
-  } finally {
-    for (const close of closers) close();
-    await registry.close();
-    await app.close();
-  }
+  return withinApp(registry, await factory(registry), body);
 }
 
 /** Opens `count` more clients on `channel` and waits until the channel holds them all. */

@@ -1,0 +1,30 @@
+// What the separate multi-process benchmarks (redis-fanout.mjs, runs.mjs) share: a forked role of the same script
+// talked to over IPC, and the "until every event arrived, or nothing came for a while" wait of their load clients.
+
+/**
+ * Forks `script` (a file URL) with `env` added; returns `{ child, next, ask }`: `next()` resolves to its next
+ * message, `ask(msg)` sends `msg` and resolves to the reply.
+ */
+export async function forkRole(script, env, execArgv = []) {
+  const { fork } = await import('node:child_process');
+  const child = fork(script, [], { env: { ...process.env, ...env }, execArgv });
+  const replies = [];
+  const waiting = [];
+  child.on('message', (msg) => (waiting.length > 0 ? waiting.shift()(msg) : replies.push(msg)));
+  const next = () => (replies.length > 0 ? Promise.resolve(replies.shift()) : new Promise((r) => waiting.push(r)));
+  const ask = (msg) => {
+    child.send(msg);
+    return next();
+  };
+  return { child, next, ask };
+}
+
+/** Resolves once `received()` reaches `target`, or once it has not moved for `quietMs` (the rest is lost). */
+export async function untilAllOrQuiet(received, target, quietMs = 3000) {
+  let seen = received();
+  let progressAt = Date.now();
+  while (received() < target && Date.now() - progressAt < quietMs) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    if (received() !== seen) [seen, progressAt] = [received(), Date.now()];
+  }
+}

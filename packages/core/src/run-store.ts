@@ -1,0 +1,59 @@
+/** RunStore: the runs of one registry, by id, each forgotten `ttl` after it ended. */
+import { SseInvalidOptionError, SseInvalidRunIdError } from './errors.js';
+import { checkNonNegativeInteger, checkPositiveInteger } from './options.js';
+import { RUN_DEFAULTS, Run, type RunContext, type RunOptions } from './run.js';
+import { checkRunId, generateRunId } from './run-id.js';
+
+type EventMap = Record<string, unknown>;
+
+export class RunStore {
+  // biome-ignore lint/suspicious/noExplicitAny: runs of every event map
+  readonly #runs = new Map<string, Run<any>>();
+  readonly #ctx: RunContext;
+
+  /** `ctx` without `expire`: the store forgets its own runs. */
+  constructor(ctx: Omit<RunContext, 'expire'>) {
+    this.#ctx = {
+      ...ctx,
+      expire: (run) => {
+        if (this.#runs.get(run.id) === run) this.#runs.delete(run.id);
+      },
+    };
+  }
+
+  /**
+   * A new run (see `ChannelRegistry.createRun`). Throws `SSE_ERR_INVALID_RUN_ID` for an id that is not 1–256
+   * URL-safe characters or is already taken, `SSE_ERR_INVALID_OPTION` for an option that cannot work.
+   */
+  create<Events extends EventMap = EventMap>(options: RunOptions = {}): Run<Events> {
+    const id = options.id === undefined ? generateRunId() : checkRunId(options.id);
+    if (this.#runs.has(id)) {
+      throw new SseInvalidRunIdError(`A run "${id}" exists already (running, or kept for ttl after it ended).`);
+    }
+    const settings = {
+      ttl: timerDelay('ttl', checkNonNegativeInteger('ttl', options.ttl ?? RUN_DEFAULTS.ttl, 'ms')),
+      maxEvents: checkPositiveInteger('maxEvents', options.maxEvents ?? RUN_DEFAULTS.maxEvents, 'events'),
+      idleTimeout: timerDelay(
+        'idleTimeout',
+        checkPositiveInteger('idleTimeout', options.idleTimeout ?? RUN_DEFAULTS.idleTimeout, 'ms'),
+      ),
+    };
+    const run = new Run<Events>(id, settings, this.#ctx);
+    this.#runs.set(id, run);
+    return run;
+  }
+
+  /** The run called `id`; undefined when unknown, expired, or not a valid run id. */
+  find<Events extends EventMap = EventMap>(id: string): Run<Events> | undefined {
+    return this.#runs.get(id);
+  }
+}
+
+/** Longest delay a timer takes (a longer one would fire at once). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Returns `ms`; throws `SSE_ERR_INVALID_OPTION` past what a timer can wait (about 24.8 days). */
+function timerDelay(name: string, ms: number): number {
+  if (ms > MAX_TIMER_MS) throw new SseInvalidOptionError(`${name} may be at most ${MAX_TIMER_MS} ms, got ${ms}.`);
+  return ms;
+}
