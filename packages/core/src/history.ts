@@ -4,12 +4,16 @@
  * generated `prefix-7`), so a client can never be handed a wrong range because `"12" < "9"`.
  */
 
-/** The log of one channel: a ring buffer of `capacity` entries plus an id → position index. */
+/**
+ * The log of one channel: a ring buffer of `capacity` entries plus an id → position index. Its slots are allocated
+ * as entries arrive (an empty history holds no slot), up to `capacity`.
+ */
 export class History<E> {
   /** Most entries kept; the oldest is evicted when a new one arrives. */
   readonly capacity: number;
-  readonly #entries: Array<E | undefined>;
-  readonly #ids: Array<string | undefined>;
+  /** Grown by push until `capacity`, then reused as a ring: position p is at p % capacity either way. */
+  readonly #entries: Array<E | undefined> = [];
+  readonly #ids: string[] = [];
   /** Absolute position of the oldest entry kept. */
   #first = 0;
   #count = 0;
@@ -22,8 +26,6 @@ export class History<E> {
       throw new RangeError(`History capacity must be a positive integer, got ${String(capacity)}.`);
     }
     this.capacity = capacity;
-    this.#entries = new Array(capacity);
-    this.#ids = new Array(capacity);
   }
 
   /** Entries held now. */
@@ -42,8 +44,13 @@ export class History<E> {
       this.#count--;
     }
     const position = this.#first + this.#count;
-    this.#entries[position % this.capacity] = entry;
-    this.#ids[position % this.capacity] = id;
+    if (position < this.capacity) {
+      this.#entries.push(entry);
+      this.#ids.push(id);
+    } else {
+      this.#entries[position % this.capacity] = entry;
+      this.#ids[position % this.capacity] = id;
+    }
     this.#positionById.set(id, position);
     this.#count++;
   }

@@ -68,10 +68,12 @@ export {
   type StreamLogLevel,
 } from './host.js';
 export { keepAliveTimerCount } from './keepalive.js';
+export type { ChannelEvent, MultiSubscribeOptions } from './multi-channel.js';
 export {
   ChannelRegistry,
   type ChannelRegistryOptions,
   checkChannelName,
+  checkChannelNames,
   MAX_CHANNEL_NAME_LENGTH,
   REGISTRY_DEFAULTS,
   type RegistryStats,

@@ -9,6 +9,8 @@ import { prepareEvent, type Serializer, type SseEvent, serializeData } from './f
 import { type AnyEmitter, rejected, warn } from './internal.js';
 import type { AppendOptions, DeliverEntry, LogEntry, RemoteChannelLog } from './log.js';
 
+const settled = Promise.resolve();
+
 /** Most `except` options waiting for their event to come back from the adapter. */
 const MAX_PENDING_EXCEPTS = 10_000;
 
@@ -23,7 +25,7 @@ export class AdapterLog implements RemoteChannelLog {
   /** The adapter subscription for this channel, while it has local subscribers. */
   #ready: Promise<void> | undefined;
   /** The last adapter unsubscription: a new subscription is only sent once it is done. */
-  #released: Promise<void> = Promise.resolve();
+  #released: Promise<void>;
   /** `except` options of broadcasts published through the adapter, by tag, until the event comes back. */
   readonly #exceptByTag = new Map<string, AnyEmitter>();
   #tagSeq = 0;
@@ -34,12 +36,15 @@ export class AdapterLog implements RemoteChannelLog {
     serialize: Serializer | undefined,
     tagPrefix: string,
     deliver: DeliverEntry,
+    after: Promise<void> | undefined,
   ) {
     this.#adapter = adapter;
     this.#channel = channel;
     this.#serialize = serialize;
     this.#tagPrefix = tagPrefix;
     this.#deliver = deliver;
+    // The previous log of this channel name (dropped, then brought back) may still be unsubscribing.
+    this.#released = after ?? settled;
   }
 
   /** Throws `SSE_ERR_INVALID_OPTION` for a `filter`: a function cannot travel to other servers. */
@@ -93,6 +98,11 @@ export class AdapterLog implements RemoteChannelLog {
     if (ready === undefined) return;
     this.#ready = undefined;
     this.#released = ready.then(() => this.#adapter.unsubscribe(this.#channel)).catch(() => {});
+  }
+
+  retire(): Promise<void> {
+    this.release();
+    return this.#released;
   }
 
   async read(afterId: string | undefined): Promise<readonly LogEntry[] | undefined> {

@@ -37,6 +37,11 @@ interface LogCommon {
   listen(): Promise<void>;
   /** Ends the live feed (the last local subscriber left). */
   release(): void;
+  /**
+   * The channel is dropped from memory (it has no subscriber): resolves once nothing of this log listens any more
+   * (with an adapter, once its last unsubscription settled), so a log made later for the same name subscribes after it.
+   */
+  retire(): Promise<void>;
   /** What identifies an entry across replay and live delivery (to drop a live copy the replay already sent). */
   keyOf(entry: LogEntry): unknown;
 }

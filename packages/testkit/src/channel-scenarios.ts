@@ -196,6 +196,36 @@ export function unknownIdCallsOnGap(factory: ChannelAppFactory): Promise<void> {
   });
 }
 
+/**
+ * historyTtl over real sockets: a channel nobody follows is dropped with its history once the ttl passed; a client
+ * resuming from one of its ids then gets onGap (nothing replayed), and live events follow with ids never seen before.
+ */
+export function ttlDropAndRevival(factory: ChannelAppFactory): Promise<void> {
+  const gaps: Array<[string, string]> = [];
+  const onGap = (channel: string, lastEventId: string) => gaps.push([channel, lastEventId]);
+  return withApp(factory, { historyTtl: 50, onGap }, async (ctx) => {
+    const first = ctx.open('/short-lived');
+    await waitFor(
+      'subscriber',
+      () => ctx.registry.has('short-lived') && ctx.registry.channel('short-lived').size === 1,
+    );
+    const before = [];
+    for (const n of sequence(3)) before.push(await ctx.registry.broadcast('short-lived', n));
+    await waitFor('3 events', () => first.events.length === 3);
+    first.close();
+    await waitFor('dropped after its ttl', () => !ctx.registry.has('short-lived'));
+    expect(ctx.registry.stats().channels).toBe(0);
+
+    const resumed = ctx.open('/short-lived', first.lastEventId);
+    await waitFor('revived by the subscriber', () => ctx.registry.channel('short-lived').size === 1);
+    const after = await ctx.registry.broadcast('short-lived', 'after');
+    await waitFor('live event', () => resumed.events.length === 1);
+    expect(resumed.data).toEqual(['after']);
+    expect(gaps).toEqual([['short-lived', before[2]]]);
+    expect(before).not.toContain(after);
+  });
+}
+
 /** The eventsource client over long-poll receives 100 events exactly once, in order, across many responses. */
 export function longPollWithEventSource(factory: ChannelAppFactory): Promise<void> {
   return withApp(factory, {}, async (ctx) => {
@@ -287,6 +317,8 @@ export function channelScenarioTests(factory: ChannelAppFactory): void {
   it('seam: a broadcast storm while clients reconnect leaves no gap and no duplicate', () => seamStorm(factory));
   it('an unknown Last-Event-ID calls onGap, replays nothing, then sends live', () => unknownIdCallsOnGap(factory));
   it('long-poll: the eventsource client receives 100 events exactly once', () => longPollWithEventSource(factory));
+  it('historyTtl: an idle channel is dropped with its history; resuming from it is a gap', () =>
+    ttlDropAndRevival(factory));
   it('a client that never reads is closed and does not hold up 10 others', () => stalledClientIsClosed(factory));
   it('registry.close(final) with 500 open streams', () => shutdownWith500Streams(factory));
   it("the framework's own close ends channel streams", () => frameworkCloseEndsChannelStreams(factory));
