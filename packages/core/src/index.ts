@@ -61,6 +61,7 @@ export {
 } from './frame.js';
 export {
   type OpenChannelStream,
+  type OpenChannelsStream,
   type OpenStream,
   type SseExchange,
   SseHost,

@@ -4,6 +4,7 @@
  */
 import {
   type OpenChannelStream,
+  type OpenChannelsStream,
   type OpenStream,
   readLastEventId,
   type SseExchange,
@@ -33,6 +34,11 @@ declare global {
        * `SSE_ERR_INVALID_OPTION` when `sse()` has no `registry`).
        */
       sseChannel: OpenChannelStream;
+      /**
+       * Like `sseChannel`, on several channels at once (`registry.subscribe(em, names)`): every name is checked (400
+       * before any byte if one is bad) and `authorize(req, name)` asked once per channel.
+       */
+      sseChannels: OpenChannelsStream;
     }
   }
 }
@@ -51,6 +57,7 @@ export function bind(host: SseHost, req: Request, res: Response): void {
   req.lastEventId = readLastEventId(req).lastEventId;
   res.sse = (options) => host.open(exchangeOf(req, res), options);
   res.sseChannel = (name, options) => host.openChannelStream(exchangeOf(req, res), name, options);
+  res.sseChannels = (names, options) => host.openChannelsStream(exchangeOf(req, res), names, options);
 }
 
 /** Express writes headers straight to the Node response, so nothing needs copying before the stream starts. */

@@ -96,6 +96,9 @@ const plugin: FastifyPluginAsync<SsePluginOptions> = async (fastify, options) =>
   fastify.decorateReply('sseChannel', function (this: FastifyReply, name: string, overrides) {
     return host.openChannelStream(exchangeOf(this, authorize), name, overrides);
   });
+  fastify.decorateReply('sseChannels', function (this: FastifyReply, names: readonly string[], overrides) {
+    return host.openChannelsStream(exchangeOf(this, authorize), names, overrides);
+  });
 
   // `{ sse: true }`: the handler's return value is served as the stream.
   fastify.addHook('onRoute', (route) => {

@@ -2,7 +2,7 @@
  * Declaration merging: `reply.sse()`, `request.lastEventId`, the `{ sse: true }` route option and the
  * `fastify.sse()` route shorthand, typed wherever `@tidings/fastify` is imported.
  */
-import type { OpenChannelStream, OpenStream } from '@tidings/core';
+import type { OpenChannelStream, OpenChannelsStream, OpenStream } from '@tidings/core';
 import type {
   FastifyBaseLogger,
   FastifyTypeProvider,
@@ -30,6 +30,11 @@ declare module 'fastify' {
      * plugin has no `registry`: return or await it in the handler so Fastify's error handling answers.
      */
     sseChannel: OpenChannelStream;
+    /**
+     * Like `sseChannel`, on several channels at once (`registry.subscribe(em, names)`): every name is checked (400
+     * before any byte if one is bad) and `authorize` asked once per channel.
+     */
+    sseChannels: OpenChannelsStream;
   }
 
   interface FastifyRequest {
