@@ -28,6 +28,11 @@ export class AdapterLog implements RemoteChannelLog {
   #released: Promise<void>;
   /** `except` options of broadcasts published through the adapter, by tag, until the event comes back. */
   readonly #exceptByTag = new Map<string, AnyEmitter>();
+  /**
+   * `adapter.history` reads in flight, by position: clients resuming from one position at once (a reconnect storm)
+   * share one read. Removed when it settles, so at most one per position asked about right now.
+   */
+  #reads: Map<string | undefined, Promise<readonly LogEntry[] | undefined>> | undefined;
   #tagSeq = 0;
 
   constructor(
@@ -105,9 +110,20 @@ export class AdapterLog implements RemoteChannelLog {
     return this.#released;
   }
 
-  async read(afterId: string | undefined): Promise<readonly LogEntry[] | undefined> {
-    const stored = await this.#adapter.history(this.#channel, afterId);
-    return stored?.map(fromLog);
+  read(afterId: string | undefined): Promise<readonly LogEntry[] | undefined> {
+    this.#reads ??= new Map();
+    let read = this.#reads.get(afterId);
+    if (read === undefined) {
+      read = this.#adapter.history(this.#channel, afterId).then((stored) => stored?.map(fromLog));
+      const reads = this.#reads;
+      const done = read;
+      const forget = () => {
+        if (reads.get(afterId) === done) reads.delete(afterId);
+      };
+      read.then(forget, forget);
+      reads.set(afterId, read);
+    }
+    return read;
   }
 
   /** The log's id: a live copy and a history copy of one event are decoded separately. */

@@ -11,6 +11,9 @@ import type { AppendOptions, DeliverEntry, LocalChannelLog, LogEntry } from './l
 
 const live = Promise.resolve();
 
+/** Most replay reads a log keeps for clients resuming from the same position (see `MemoryLog.#reads`). */
+const SHARED_READS = 16;
+
 /** Where generated ids come from: one per registry, shared by its channels. */
 export interface IdSource {
   readonly prefix: string;
@@ -29,6 +32,11 @@ export class MemoryLog implements LocalChannelLog {
   readonly #ids: IdSource;
   readonly #serialize: Serializer | undefined;
   readonly #deliver: DeliverEntry;
+  /**
+   * Replay reads since the last append, by position: a reconnect storm (every client back at once with its id) looks
+   * each position up once. Cleared by the next append; at most {@link SHARED_READS} positions (the oldest goes).
+   */
+  #reads: Map<string | undefined, readonly LogEntry[] | undefined> | undefined;
 
   /** `historySize` 0 keeps no log (and generates no ids). */
   constructor(historySize: number, ids: IdSource, serialize: Serializer | undefined, deliver: DeliverEntry) {
@@ -56,6 +64,7 @@ export class MemoryLog implements LocalChannelLog {
     if (id !== undefined && keeps) {
       this.#history ??= new History<LogEntry>(this.#historySize);
       this.#history.append(id, entry);
+      this.#reads = undefined;
     }
     this.#deliver(entry, options.except);
     return Promise.resolve(id);
@@ -73,7 +82,14 @@ export class MemoryLog implements LocalChannelLog {
 
   read(afterId: string | undefined): readonly LogEntry[] | undefined {
     if (this.#history === undefined) return afterId === undefined ? [] : undefined;
-    return this.#history.after(afterId);
+    this.#reads ??= new Map();
+    if (this.#reads.has(afterId)) return this.#reads.get(afterId);
+    const entries = this.#history.after(afterId);
+    // Unknown ids are not kept: a client can send any number of them.
+    if (entries === undefined) return undefined;
+    if (this.#reads.size >= SHARED_READS) this.#reads.delete(this.#reads.keys().next().value);
+    this.#reads.set(afterId, entries);
+    return entries;
   }
 
   /** Replay and live delivery hand over the same entry object. */
