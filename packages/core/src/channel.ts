@@ -255,6 +255,10 @@ export class Channel {
     const wantsReplay = lastEventId !== undefined || polling;
     const log = this.#log!;
     if (!log.remote) {
+      if (!wantsReplay) {
+        const position = log.lastId();
+        if (position !== undefined) stream.startsAt?.(position);
+      }
       this.#begin(sub, lastEventId, gap ? undefined : wantsReplay ? log.read(lastEventId) : [], polling);
       return;
     }

@@ -33,6 +33,11 @@ export class History<E> {
     return this.#count;
   }
 
+  /** The id of the newest entry held, if any. */
+  get lastId(): string | undefined {
+    return this.#count === 0 ? undefined : this.#ids[(this.#first + this.#count - 1) % this.capacity];
+  }
+
   /** Appends `entry` under `id`, evicting the oldest entry when full. */
   append(id: string, entry: E): void {
     if (this.#count === this.capacity) {

@@ -92,6 +92,10 @@ export class MemoryLog implements LocalChannelLog {
     return entries;
   }
 
+  lastId(): string | undefined {
+    return this.#history?.lastId;
+  }
+
   /** Replay and live delivery hand over the same entry object. */
   keyOf(entry: LogEntry): unknown {
     return entry;

@@ -51,6 +51,8 @@ export interface LocalChannelLog extends LogCommon {
   readonly remote: false;
   /** The entries after `afterId` (all when undefined); undefined when the log does not hold `afterId` (a gap). */
   read(afterId: string | undefined): readonly LogEntry[] | undefined;
+  /** The id of the newest entry held, if any: where a client starting live now stands. */
+  lastId(): string | undefined;
 }
 
 /**

@@ -118,6 +118,10 @@ class ChannelLane implements StreamHandle {
     this.#stream.counters = counters;
   }
 
+  startsAt(position: string): void {
+    if (!this.#shared.positions.has(this.#key)) this.#shared.positions.set(this.#key, position);
+  }
+
   /** Writes the channel's frame with the stream's composite id line in place of the channel's own. */
   deliver(prepared: PreparedEvent): boolean {
     const id = prepared.id;

@@ -120,6 +120,23 @@ describe('registry.subscribe(em, names): one stream on several channels', () => 
     expect(other.parseErrors).toEqual([]);
   });
 
+  it('a channel the stream had no event from yet still resumes from where the stream joined it', async () => {
+    const bed = await multiServer();
+    cleanup = bed.cleanup;
+    await bed.registry.broadcast('b', 'before the stream');
+    const first = bed.open('a,b');
+    await subscribers(bed.registry, ['a', 'b']);
+    await bed.registry.broadcast('a', 'a1');
+    await waitFor('1 event', () => first.events.length === 1);
+    first.close();
+    await waitFor('left', () => bed.registry.channel('a').size === 0);
+    await bed.registry.broadcast('b', 'b while away');
+    const resumed = bed.open('a,b', first.lastEventId);
+    await waitFor('replay of b', () => resumed.events.length === 1);
+    expect(resumed.data).toEqual(['b while away']);
+    expect(bed.gaps).toEqual([]);
+  });
+
   it('an unreadable Last-Event-ID is a gap on every channel (onGap gets the whole header), never a replay', async () => {
     const bed = await multiServer();
     cleanup = bed.cleanup;
