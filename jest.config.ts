@@ -31,6 +31,8 @@ const config: Config = {
   testTimeout: 30_000,
   projects: [
     project('core', ['packages/core/test']),
+    // Heap bounds per channel (bytes, never times): `pnpm test:memory` runs it under node --expose-gc.
+    project('core-memory', ['packages/core/test-memory']),
     project('express', ['packages/express/test']),
     project('fastify', ['packages/fastify/test']),
     project('hono', ['packages/hono/test']),

@@ -42,6 +42,15 @@ export interface BroadcastOptions {
 export interface ChannelContext {
   /** Makes the channel's log; `deliver` hands its entries to the channel's subscribers. */
   makeLog(name: string, deliver: DeliverEntry): ChannelLog;
+  /**
+   * A dropped channel is used again: the registry's channel of that name now. That is `channel` itself, back in the
+   * registry, unless another object was made for the name meanwhile (then it serves both).
+   */
+  revive(channel: Channel): Channel;
+  /** The channel has no subscriber now (or was broadcast to without one): its ttl starts again. */
+  idle(channel: Channel): void;
+  /** The channel has a subscriber now: it stays in memory. */
+  busy(channel: Channel): void;
   /** Counts the stream among the registry's open streams (completes it after `registry.close()`). */
   track(stream: StreamHandle): void;
   onGap(channel: string, lastEventId: string, em: AnyEmitter): void;
@@ -67,6 +76,11 @@ interface Subscriber {
   replayed: Set<unknown> | undefined;
 }
 
+/** Set by `Channel`'s static block: the one way to reach a channel's log from outside it (see `dropChannel`). */
+let dropLog: (channel: Channel) => ChannelLog | undefined;
+/** Set by `Channel`'s static block (see `subscribeStream`). */
+let subscribeStream: (channel: Channel, stream: StreamHandle, filter: Subscriber['filter']) => () => void;
+
 /**
  * A named group of streams, made by {@link ChannelRegistry.channel}: each broadcast is encoded once and the same
  * bytes go to every subscriber; with history on, a subscriber that resumes gets what it missed first.
@@ -75,19 +89,42 @@ export class Channel {
   /** The channel's name. */
   readonly name: string;
   readonly #ctx: ChannelContext;
-  readonly #log: ChannelLog;
-  readonly #subscribers = new Map<StreamHandle, Subscriber>();
+  /** Undefined while the channel is dropped from memory (see `historyTtl`): using it again makes a new log. */
+  #log: ChannelLog | undefined;
+  /** Made by the first subscriber, let go with the last: an idle channel holds no map. */
+  #subscribers: Map<StreamHandle, Subscriber> | undefined;
 
   /** @internal Use `registry.channel(name)`. */
   constructor(name: string, ctx: ChannelContext) {
     this.name = name;
     this.#ctx = ctx;
-    this.#log = ctx.makeLog(name, (entry, except) => this.#deliver(entry, except));
+    this.#log = this.#makeLog();
+  }
+
+  static {
+    subscribeStream = (channel, stream, filter) => channel.#live().#subscribe(stream, filter, true);
+    dropLog = (channel) => {
+      const log = channel.#log;
+      channel.#log = undefined;
+      return log;
+    };
   }
 
   /** Local subscribers. */
   get size(): number {
-    return this.#subscribers.size;
+    return this.#subscribers?.size ?? 0;
+  }
+
+  #makeLog(): ChannelLog {
+    return this.#ctx.makeLog(this.name, (entry, except) => this.#deliver(entry, except));
+  }
+
+  /** The channel object that serves this name now: this one (brought back into memory if it was dropped), or another. */
+  #live(): Channel {
+    if (this.#log !== undefined) return this;
+    const live = this.#ctx.revive(this);
+    if (live === this) this.#log = this.#makeLog();
+    return live;
   }
 
   /**
@@ -101,27 +138,36 @@ export class Channel {
    * Throws `SSE_ERR_FOREIGN_EMITTER` for an emitter made by another copy of the package.
    */
   subscribe(em: SseEmitter<never> | AnyEmitter, options: SubscribeOptions = {}): () => void {
+    const live = this.#live();
+    if (live !== this) return live.subscribe(em, options);
     const stream = streamOf(em);
     this.#ctx.track(stream);
-    const existing = this.#subscribers.get(stream);
+    return this.#subscribe(stream, options.filter, options.replay !== false);
+  }
+
+  #subscribe(stream: StreamHandle, filter: Subscriber['filter'], replay: boolean): () => void {
+    const existing = this.#subscribers?.get(stream);
     if (existing !== undefined) return existing.unsubscribe;
     if (stream.ended) return () => {};
-    const replay = options.replay !== false;
     // Made only for a stream still pending: an open stream holds no closure it will never run.
     let start: (() => void) | undefined;
     const unsubscribe = (): void => {
       stream.offFinish(unsubscribe);
       if (start !== undefined) stream.offOpen(start);
-      if (this.#subscribers.get(stream) !== sub) return;
+      const subscribers = this.#subscribers;
+      if (subscribers?.get(stream) !== sub) return;
       sub.left = true;
-      this.#subscribers.delete(stream);
-      if (this.#subscribers.size === 0) this.#log.release();
+      subscribers.delete(stream);
+      if (subscribers.size > 0) return;
+      this.#subscribers = undefined;
+      this.#log?.release();
+      this.#ctx.idle(this);
     };
     const sub: Subscriber = {
       stream,
       em: stream.emitter,
       unsubscribe,
-      filter: options.filter,
+      filter,
       left: false,
       held: undefined,
       heldBytes: 0,
@@ -147,12 +193,26 @@ export class Channel {
    * broadcast never crashes the process. Throws `SSE_ERR_INVALID_OPTION` for a `filter` with an adapter.
    */
   broadcast(value: unknown, options: BroadcastOptions = {}): Promise<string | undefined> {
-    return this.#log.append(toEvent(value), options);
+    const live = this.#live();
+    if (live !== this) return live.broadcast(value, options);
+    if (this.#subscribers === undefined) this.#ctx.idle(this);
+    return this.#log!.append(toEvent(value), options);
+  }
+
+  /** Adds (or keeps) `sub` among the subscribers live entries go to; the first one keeps the channel in memory. */
+  #add(sub: Subscriber): void {
+    if (this.#subscribers === undefined) {
+      this.#subscribers = new Map();
+      this.#ctx.busy(this);
+    }
+    this.#subscribers.set(sub.stream, sub);
   }
 
   /** Writes one entry to every subscriber it is meant for. The hot loop: no encoding, no allocation per subscriber. */
   #deliver(entry: LogEntry, except: AnyEmitter | undefined): void {
-    for (const sub of this.#subscribers.values()) {
+    const subscribers = this.#subscribers;
+    if (subscribers === undefined) return;
+    for (const sub of subscribers.values()) {
       if (sub.em === except || !accepts(sub, entry)) continue;
       if (sub.held !== undefined) this.#holdEntry(sub, entry);
       else if (sub.replayed === undefined || this.#isNew(sub, entry)) send(sub.stream, entry);
@@ -162,9 +222,9 @@ export class Channel {
   /** Starts holding live entries for `sub` (and listening to the log's live feed). */
   #hold(sub: Subscriber): void {
     sub.held ??= [];
-    this.#subscribers.set(sub.stream, sub);
+    this.#add(sub);
     // A failure here reaches the subscriber when it starts (listening is retried then).
-    this.#log.listen().catch(() => {});
+    this.#log!.listen().catch(() => {});
   }
 
   /** Holds `entry` for a subscriber that has not caught up, within its own `maxBufferedBytes`. */
@@ -187,20 +247,26 @@ export class Channel {
     const stream = sub.stream;
     if (stream.phase !== 'open') return;
     const lastEventId = replay ? stream.lastEventId : undefined;
+    // A position the stream could not read (a lane of a stream on several channels) is a gap, never a read.
+    const gap = lastEventId !== undefined && stream.resumesWithGap === true;
     const polling = stream.mode === 'short-poll';
-    const log = this.#log;
     // A new streaming client starts live (a run's from its start); a short-polling one with no id gets the whole log,
     // so it learns where to continue from.
+    const log = this.#log!;
     const wantsReplay = lastEventId !== undefined || polling || log.fromStart === true;
     if (!log.remote) {
-      this.#begin(sub, lastEventId, wantsReplay ? log.read(lastEventId) : [], polling);
+      if (!wantsReplay) {
+        const position = log.lastId();
+        if (position !== undefined) stream.startsAt?.(position);
+      }
+      this.#begin(sub, lastEventId, gap ? undefined : wantsReplay ? log.read(lastEventId) : [], polling);
       return;
     }
     // A streaming client listens first, then reads the log, so that every event is in the read, among the held
     // live events, or both (dropped once: same log id). A short-polling one needs the log only.
     if (!polling) this.#hold(sub);
     (polling ? Promise.resolve() : log.listen())
-      .then(() => (wantsReplay ? log.read(lastEventId) : []))
+      .then(() => (gap ? undefined : wantsReplay ? log.read(lastEventId) : []))
       .then((missed) => {
         if (stream.phase !== 'open') return;
         // This node's live feed may be behind the client (it resumes here after reading ahead elsewhere): the held
@@ -226,7 +292,7 @@ export class Channel {
     // Live events arriving while the replay is paced by the client's reading are held, then sent.
     if (entries.length > 0) this.#hold(sub);
     this.#catchUp(sub, entries, () => {
-      if (sub.stream.phase === 'open' && !sub.left) this.#subscribers.set(sub.stream, sub);
+      if (sub.stream.phase === 'open' && !sub.left) this.#add(sub);
     });
   }
 
@@ -262,7 +328,7 @@ export class Channel {
     sub.heldBytes = 0;
     const stream = sub.stream;
     if (stream.phase !== 'open') return;
-    sub.replayed = missed.length === 0 ? undefined : new Set(missed.map((entry) => this.#log.keyOf(entry)));
+    sub.replayed = missed.length === 0 ? undefined : new Set(missed.map((entry) => this.#log!.keyOf(entry)));
     for (const entry of held) {
       if (stream.phase !== 'open') return;
       if (sub.replayed === undefined || this.#isNew(sub, entry)) send(stream, entry);
@@ -271,7 +337,7 @@ export class Channel {
 
   /** False for a live entry the replay already sent; the first one it did not send ends the check. */
   #isNew(sub: Subscriber, entry: LogEntry): boolean {
-    if (sub.replayed!.has(this.#log.keyOf(entry))) return false;
+    if (sub.replayed!.has(this.#log!.keyOf(entry))) return false;
     sub.replayed = undefined;
     return true;
   }
@@ -282,6 +348,26 @@ function send(stream: StreamHandle, entry: LogEntry): boolean {
   const taken = stream.deliver(entry.prepared);
   if (entry.final === true) stream.complete();
   return taken;
+}
+
+/**
+ * Takes `channel` out of memory (the registry's ttl sweep; it has no subscriber): its log is let go and returned
+ * (to retire it). Using the channel afterwards brings it back with a new, empty log. Not exported from the package.
+ */
+export function dropChannel(channel: Channel): ChannelLog | undefined {
+  return dropLog(channel);
+}
+
+/**
+ * Subscribes a stream handle (one channel's lane of a stream on several channels) to `channel`, bringing it back if
+ * it was dropped; the caller tracks the stream. Not exported from the package.
+ */
+export function subscribeLane(
+  channel: Channel,
+  lane: StreamHandle,
+  filter: ((ev: Readonly<SseEvent>) => boolean) | undefined,
+): () => void {
+  return subscribeStream(channel, lane, filter);
 }
 
 /** Whether `entry` is for `sub`; a filter that throws counts as "no" (and becomes a process warning). */

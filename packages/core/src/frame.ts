@@ -116,6 +116,8 @@ export interface PreparedEvent {
   readonly id?: string;
   readonly event?: string;
   readonly data?: string;
+  /** The channel it came from, on a stream on several channels (a short-polling client gets it with each event). */
+  readonly channel?: string;
 }
 
 /** Encodes `ev` once into a {@link PreparedEvent}. Throws like {@link encodeEvent}. */

@@ -4,12 +4,16 @@
  * generated `prefix-7`), so a client can never be handed a wrong range because `"12" < "9"`.
  */
 
-/** The log of one channel: a ring buffer of `capacity` entries plus an id → position index. */
+/**
+ * The log of one channel: a ring buffer of `capacity` entries plus an id → position index. Its slots are allocated
+ * as entries arrive (an empty history holds no slot), up to `capacity`.
+ */
 export class History<E> {
   /** Most entries kept; the oldest is evicted when a new one arrives. */
   readonly capacity: number;
-  readonly #entries: Array<E | undefined>;
-  readonly #ids: Array<string | undefined>;
+  /** Grown by push until `capacity`, then reused as a ring: position p is at p % capacity either way. */
+  readonly #entries: Array<E | undefined> = [];
+  readonly #ids: string[] = [];
   /** Absolute position of the oldest entry kept. */
   #first = 0;
   #count = 0;
@@ -22,15 +26,16 @@ export class History<E> {
       throw new RangeError(`History capacity must be a positive integer, got ${String(capacity)}.`);
     }
     this.capacity = capacity;
-    // Grown as entries come (a slot is always the next index until the log is full): a run's log may hold 10,000
-    // entries, most of them never used.
-    this.#entries = [];
-    this.#ids = [];
   }
 
   /** Entries held now. */
   get size(): number {
     return this.#count;
+  }
+
+  /** The id of the newest entry held, if any. */
+  get lastId(): string | undefined {
+    return this.#count === 0 ? undefined : this.#ids[(this.#first + this.#count - 1) % this.capacity];
   }
 
   /** Appends `entry` under `id`, evicting the oldest entry when full. */
@@ -44,8 +49,13 @@ export class History<E> {
       this.#count--;
     }
     const position = this.#first + this.#count;
-    this.#entries[position % this.capacity] = entry;
-    this.#ids[position % this.capacity] = id;
+    if (position < this.capacity) {
+      this.#entries.push(entry);
+      this.#ids.push(id);
+    } else {
+      this.#entries[position % this.capacity] = entry;
+      this.#ids[position % this.capacity] = id;
+    }
     this.#positionById.set(id, position);
     this.#count++;
   }

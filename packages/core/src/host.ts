@@ -31,7 +31,7 @@ import {
 } from './errors.js';
 import { openRunStream, type RunStreamOptions } from './host-runs.js';
 import type { AnyEmitter } from './internal.js';
-import { type ChannelRegistry, checkChannelName } from './registry.js';
+import { type ChannelRegistry, checkChannelNames } from './registry.js';
 import { isEmitter, isSseSource, type SseIterable, startSource } from './source.js';
 import type { StreamHandle } from './stream-handle.js';
 import { isResponseGone, type SseRequest, type SseResponse } from './transport-node.js';
@@ -78,6 +78,15 @@ export type OpenStream = <Events extends EventMap = EventMap>(options?: SseEmitt
  */
 export type OpenChannelStream = <Events extends EventMap = EventMap>(
   name: string,
+  options?: SseEmitterOptions,
+) => Promise<SseEmitter<Events> | undefined>;
+
+/**
+ * The signature adapters give `res.sseChannels()` / `reply.sseChannels()`: this request subscribed to every channel
+ * of `names` on one stream once admitted; `undefined` when it was refused (the refusal was answered).
+ */
+export type OpenChannelsStream = <Events extends EventMap = EventMap>(
+  names: readonly string[],
   options?: SseEmitterOptions,
 ) => Promise<SseEmitter<Events> | undefined>;
 
@@ -275,25 +284,41 @@ export class SseHost {
     name: string,
     overrides?: SseEmitterOptions,
   ): Promise<SseEmitter<Events> | undefined> {
+    return this.openChannelsStream<Events>(exchange, [name], overrides);
+  }
+
+  /**
+   * The helper for a stream on several channels (`res.sseChannels(names)` / `reply.sseChannels(names)`): like
+   * {@link SseHost.openChannelStream}, with every name checked (400 before any byte if one is bad) and `authorize`
+   * asked once per channel (the first refusal is answered), then `registry.subscribe(em, names)`. Resolves and
+   * rejects like `openChannelStream`.
+   */
+  async openChannelsStream<Events extends EventMap = EventMap>(
+    exchange: SseExchange,
+    names: readonly string[],
+    overrides?: SseEmitterOptions,
+  ): Promise<SseEmitter<Events> | undefined> {
     const registry = this.#registry;
     if (registry === undefined) {
       throw new SseInvalidOptionError('Subscribing a request to a channel needs the adapter option `registry`.');
     }
     try {
-      checkChannelName(name);
+      checkChannelNames(names);
     } catch (err) {
       this.#refuse(exchange, err as SseInvalidChannelError);
       return undefined;
     }
     const authorize = exchange.authorize ?? this.#authorize?.bind(undefined, exchange.req);
-    const verdict = authorize === undefined ? true : await authorize(name);
-    if (verdict !== true) {
-      this.#refuse(exchange, new SseUnauthorizedError(verdict === 401 ? 401 : 403));
-      return undefined;
+    for (const name of authorize === undefined ? [] : new Set(names)) {
+      const verdict = await authorize!(name);
+      if (verdict !== true) {
+        this.#refuse(exchange, new SseUnauthorizedError(verdict === 401 ? 401 : 403));
+        return undefined;
+      }
     }
     const em = this.open<Events>(exchange, overrides);
     if (em.state === 'completed') return undefined;
-    registry.channel(name).subscribe(em);
+    registry.subscribe(em, names);
     return em;
   }
 

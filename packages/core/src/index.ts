@@ -9,6 +9,7 @@ provideNodeBinding(nodeBinding);
 
 export {
   type OpenChannelStream,
+  type OpenChannelsStream,
   type OpenStream,
   type SseExchange,
   SseHost,

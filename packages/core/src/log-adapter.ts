@@ -9,6 +9,8 @@ import { prepareEvent, type Serializer, type SseEvent, serializeData } from './f
 import { type AnyEmitter, rejected, warn } from './internal.js';
 import type { AppendOptions, DeliverEntry, LogEntry, RemoteChannelLog } from './log.js';
 
+const settled = Promise.resolve();
+
 /** Most `except` options waiting for their event to come back from the adapter. */
 const MAX_PENDING_EXCEPTS = 10_000;
 
@@ -23,9 +25,14 @@ export class AdapterLog implements RemoteChannelLog {
   /** The adapter subscription for this channel, while it has local subscribers. */
   #ready: Promise<void> | undefined;
   /** The last adapter unsubscription: a new subscription is only sent once it is done. */
-  #released: Promise<void> = Promise.resolve();
+  #released: Promise<void>;
   /** `except` options of broadcasts published through the adapter, by tag, until the event comes back. */
   readonly #exceptByTag = new Map<string, AnyEmitter>();
+  /**
+   * `adapter.history` reads in flight, by position: clients resuming from one position at once (a reconnect storm)
+   * share one read. Removed when it settles, so at most one per position asked about right now.
+   */
+  #reads: Map<string | undefined, Promise<readonly LogEntry[] | undefined>> | undefined;
   #tagSeq = 0;
 
   constructor(
@@ -34,12 +41,15 @@ export class AdapterLog implements RemoteChannelLog {
     serialize: Serializer | undefined,
     tagPrefix: string,
     deliver: DeliverEntry,
+    after: Promise<void> | undefined,
   ) {
     this.#adapter = adapter;
     this.#channel = channel;
     this.#serialize = serialize;
     this.#tagPrefix = tagPrefix;
     this.#deliver = deliver;
+    // The previous log of this channel name (dropped, then brought back) may still be unsubscribing.
+    this.#released = after ?? settled;
   }
 
   /** Throws `SSE_ERR_INVALID_OPTION` for a `filter`: a function cannot travel to other servers. */
@@ -95,9 +105,25 @@ export class AdapterLog implements RemoteChannelLog {
     this.#released = ready.then(() => this.#adapter.unsubscribe(this.#channel)).catch(() => {});
   }
 
-  async read(afterId: string | undefined): Promise<readonly LogEntry[] | undefined> {
-    const stored = await this.#adapter.history(this.#channel, afterId);
-    return stored?.map(fromLog);
+  retire(): Promise<void> {
+    this.release();
+    return this.#released;
+  }
+
+  read(afterId: string | undefined): Promise<readonly LogEntry[] | undefined> {
+    this.#reads ??= new Map();
+    let read = this.#reads.get(afterId);
+    if (read === undefined) {
+      read = this.#adapter.history(this.#channel, afterId).then((stored) => stored?.map(fromLog));
+      const reads = this.#reads;
+      const done = read;
+      const forget = () => {
+        if (reads.get(afterId) === done) reads.delete(afterId);
+      };
+      read.then(forget, forget);
+      reads.set(afterId, read);
+    }
+    return read;
   }
 
   /** The log's id: a live copy and a history copy of one event are decoded separately. */

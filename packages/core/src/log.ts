@@ -43,6 +43,11 @@ interface LogCommon {
   listen(): Promise<void>;
   /** Ends the live feed (the last local subscriber left). */
   release(): void;
+  /**
+   * The channel is dropped from memory (it has no subscriber): resolves once nothing of this log listens any more
+   * (with an adapter, once its last unsubscription settled), so a log made later for the same name subscribes after it.
+   */
+  retire(): Promise<void>;
   /** What identifies an entry across replay and live delivery (to drop a live copy the replay already sent). */
   keyOf(entry: LogEntry): unknown;
 }
@@ -52,6 +57,8 @@ export interface LocalChannelLog extends LogCommon {
   readonly remote: false;
   /** The entries after `afterId` (all when undefined); undefined when the log does not hold `afterId` (a gap). */
   read(afterId: string | undefined): readonly LogEntry[] | undefined;
+  /** The id of the newest entry held, if any: where a client starting live now stands. */
+  lastId(): string | undefined;
 }
 
 /**

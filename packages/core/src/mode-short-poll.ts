@@ -14,6 +14,8 @@ export interface PolledEvent {
   event: string;
   /** The data as text, as `MessageEvent.data` would hold it. */
   data: string;
+  /** The channel it came from, on a stream on several channels. */
+  channel?: string;
 }
 
 /** Short polling collects events per stream, so each stream gets an instance of its own. */
@@ -33,7 +35,11 @@ export class ShortPollMode implements DeliveryMode {
 
   write(target: ModeTarget, prepared: PreparedEvent): boolean {
     if (prepared.data !== undefined) {
-      this.#polled.push({ id: prepared.id, event: prepared.event ?? 'message', data: prepared.data });
+      const { id, channel } = prepared;
+      const event = prepared.event ?? 'message';
+      this.#polled.push(
+        channel === undefined ? { id, event, data: prepared.data } : { channel, id, event, data: prepared.data },
+      );
     }
     target.scheduleEnd();
     return true;

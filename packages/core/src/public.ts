@@ -71,10 +71,12 @@ export {
   SseEventBuilder,
 } from './frame.js';
 export { keepAliveTimerCount } from './keepalive.js';
+export type { ChannelEvent, MultiSubscribeOptions } from './multi-channel.js';
 export {
   ChannelRegistry,
   type ChannelRegistryOptions,
   checkChannelName,
+  checkChannelNames,
   MAX_CHANNEL_NAME_LENGTH,
   REGISTRY_DEFAULTS,
   type RegistryStats,

@@ -4,13 +4,15 @@
  */
 import type { BroadcastAdapter } from './adapter.js';
 import { ConnectionLimit, type ConnectionLimitOptions } from './admission.js';
-import { type BroadcastOptions, Channel, type ChannelContext } from './channel.js';
+import { type BroadcastOptions, Channel, type ChannelContext, dropChannel } from './channel.js';
+import { ChannelLifecycle } from './channel-lifecycle.js';
 import { streamOf } from './emitter.js';
 import { SseInvalidChannelError } from './errors.js';
 import { type PreparedEvent, prepareEvent, type Serializer, toEvent } from './frame.js';
 import { type AnyEmitter, warn } from './internal.js';
 import { AdapterLog } from './log-adapter.js';
 import { MemoryLog } from './log-memory.js';
+import { type MultiSubscribeOptions, subscribeChannels } from './multi-channel.js';
 import { checkNonNegativeInteger } from './options.js';
 import type { Run, RunOptions } from './run.js';
 import { RunStore } from './run-store.js';
@@ -21,6 +23,12 @@ import { hasControlCharacter } from './text.js';
 export interface ChannelRegistryOptions extends ConnectionLimitOptions {
   /** Events kept per channel for Last-Event-ID replay; 0 turns history (and generated ids) off. Default 100. */
   history?: number;
+  /**
+   * Ms a channel with no subscriber and no broadcast stays in memory with its history; then it is dropped (a client
+   * resuming from one of its ids later gets `onGap`). A `Channel` kept by your code stays usable: using it brings
+   * the channel back. 0 = never dropped. Default 300,000 (5 minutes).
+   */
+  historyTtl?: number;
   /** Shares broadcasts and history between servers (e.g. `redisAdapter()` from `@tidings/redis`). */
   adapter?: BroadcastAdapter;
   /** Serializer for broadcast data. Default JSON.stringify. */
@@ -37,14 +45,16 @@ export interface ChannelRegistryOptions extends ConnectionLimitOptions {
 export const REGISTRY_DEFAULTS = Object.freeze({
   /** 100 events per channel. */
   history: 100,
+  /** 5 minutes. */
+  historyTtl: 300_000,
 });
 
 /** Longest channel name, in characters. */
 export const MAX_CHANNEL_NAME_LENGTH = 256;
 
-/** What {@link ChannelRegistry.stats} reports: counters since the registry was made. */
+/** What {@link ChannelRegistry.stats} reports: counters since the registry was made, and two gauges. */
 export interface RegistryStats {
-  /** Channels created. */
+  /** Channels in memory now (a gauge: idle channels dropped after `historyTtl` no longer count). */
   channels: number;
   /** Open streams the registry tracks (subscribed to a channel, or opened by an adapter given this registry). */
   connections: number;
@@ -70,6 +80,10 @@ export class ChannelRegistry {
   readonly #serialize: Serializer | undefined;
   readonly #limit: ConnectionLimit;
   readonly #runs: RunStore;
+  /** Drops idle channels after `historyTtl`; undefined when it is 0. */
+  readonly #lifecycle: ChannelLifecycle<Channel> | undefined;
+  /** Adapter unsubscriptions of dropped channels still settling, by name: a revival subscribes after them. */
+  readonly #retiring = new Map<string, Promise<void>>();
   #closed = false;
   #closing: Promise<void> | undefined;
   /** One function untracks every stream (a completion callback gets its stream): no closure per stream. */
@@ -77,13 +91,19 @@ export class ChannelRegistry {
     this.#open.delete(stream);
   };
 
-  /** Throws `SSE_ERR_INVALID_OPTION` for a `history` that is not a non-negative integer, or a bad connection limit. */
+  /**
+   * Throws `SSE_ERR_INVALID_OPTION` for a `history` or `historyTtl` that is not a non-negative integer, or a bad
+   * connection limit.
+   */
   constructor(options: ChannelRegistryOptions = {}) {
     const history = checkNonNegativeInteger(
       'history',
       options.history ?? REGISTRY_DEFAULTS.history,
       'events per channel',
     );
+    const ttl = checkNonNegativeInteger('historyTtl', options.historyTtl ?? REGISTRY_DEFAULTS.historyTtl, 'ms');
+    const lifecycle = ttl > 0 ? new ChannelLifecycle<Channel>(ttl, (channel) => this.#drop(channel)) : undefined;
+    this.#lifecycle = lifecycle;
     this.#limit = new ConnectionLimit(options);
     const adapter = options.adapter;
     const serialize = options.serialize;
@@ -91,13 +111,17 @@ export class ChannelRegistry {
     this.#serialize = serialize;
     // Unique per registry instance, so ids (and `except` tags) from before a restart are never taken for new ones.
     const idPrefix = Date.now().toString(36);
+    const ids = { prefix: idPrefix, seq: 0 };
     const onGap = options.onGap;
     this.#runs = new RunStore({ serialize, idPrefix, track: (stream) => this.#track(stream) });
     this.#ctx = {
       makeLog: (name, deliver) =>
         adapter === undefined
-          ? new MemoryLog(history, idPrefix, serialize, deliver)
-          : new AdapterLog(adapter, name, serialize, idPrefix, deliver),
+          ? new MemoryLog(history, ids, serialize, deliver)
+          : new AdapterLog(adapter, name, serialize, idPrefix, deliver, this.#retiring.get(name)),
+      revive: (channel) => this.#revive(channel),
+      idle: (channel) => lifecycle?.idle(channel),
+      busy: (channel) => lifecycle?.busy(channel),
       track: (stream) => this.#track(stream),
       onGap: (channel, lastEventId, em) => {
         try {
@@ -116,8 +140,30 @@ export class ChannelRegistry {
       checkChannelName(name);
       channel = new Channel(name, this.#ctx);
       this.#channels.set(name, channel);
+      this.#lifecycle?.idle(channel);
     }
     return channel;
+  }
+
+  /**
+   * Subscribes one stream to several channels: each channel's events reach it once, in that channel's order; its
+   * ids carry every channel's position (see the README's "Streams on several channels"), so a client that comes
+   * back with `Last-Event-ID` is replayed each channel from its own place, and a channel new to its list starts
+   * live. `filter` sees `ev.channel`. With one name this is `channel(name).subscribe(em)` (that channel's own ids).
+   * Returns a function that unsubscribes it from all of them. Throws `SSE_ERR_INVALID_CHANNEL` (before subscribing
+   * anything) for a bad name or an empty list, and `SSE_ERR_FOREIGN_EMITTER` like `Channel.subscribe`.
+   */
+  subscribe(em: AnyEmitter, names: readonly string[], options: MultiSubscribeOptions = {}): () => void {
+    checkChannelNames(names);
+    const stream = streamOf(em);
+    this.#track(stream);
+    const channels = [...new Set(names)].map((name) => this.channel(name));
+    return subscribeChannels(em, channels, options, stream);
+  }
+
+  /** Whether the channel called `name` is in memory now (made, and not dropped after `historyTtl`). */
+  has(name: string): boolean {
+    return this.#channels.has(name);
   }
 
   /** `channel(name).broadcast(value, options)`: resolves to the id used. Throws like `channel()` and `Channel.broadcast`. */
@@ -181,6 +227,28 @@ export class ChannelRegistry {
     return { channels: this.#channels.size, connections: this.#open.size, ...this.#counters };
   }
 
+  /** The ttl sweep: `channel` had no subscriber and no broadcast for `historyTtl` ms. */
+  #drop(channel: Channel): void {
+    if (this.#channels.get(channel.name) !== channel) return;
+    this.#channels.delete(channel.name);
+    const retired = dropChannel(channel)?.retire();
+    if (retired === undefined || this.#adapter === undefined) return;
+    const name = channel.name;
+    this.#retiring.set(name, retired);
+    void retired.then(() => {
+      if (this.#retiring.get(name) === retired) this.#retiring.delete(name);
+    });
+  }
+
+  /** A dropped channel is used again: back in the registry, unless another object holds its name now. */
+  #revive(channel: Channel): Channel {
+    const live = this.#channels.get(channel.name);
+    if (live !== undefined) return live;
+    this.#channels.set(channel.name, channel);
+    this.#lifecycle?.idle(channel);
+    return channel;
+  }
+
   #track(stream: StreamHandle): void {
     if (this.#closed) {
       stream.complete();
@@ -194,6 +262,7 @@ export class ChannelRegistry {
 
   async #shutdown(final: unknown): Promise<void> {
     this.#closed = true;
+    this.#lifecycle?.stop();
     let prepared: PreparedEvent | undefined;
     let failure: unknown;
     try {
@@ -208,6 +277,14 @@ export class ChannelRegistry {
     await this.#adapter?.close();
     if (failure !== undefined) throw failure;
   }
+}
+
+/** Throws `SSE_ERR_INVALID_CHANNEL` unless `names` is a non-empty array of valid names (see {@link checkChannelName}). */
+export function checkChannelNames(names: readonly string[]): void {
+  if (!Array.isArray(names) || names.length === 0) {
+    throw new SseInvalidChannelError('A stream on several channels needs a non-empty array of channel names.');
+  }
+  for (const name of names) checkChannelName(name);
 }
 
 /** Throws `SSE_ERR_INVALID_CHANNEL` unless `name` is 1–256 characters with no control characters. */

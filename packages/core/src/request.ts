@@ -7,8 +7,11 @@ import type { IncomingMessage } from 'node:http';
 import type { Http2ServerRequest } from 'node:http2';
 import { hasControlCharacter, utf8Length } from './text.js';
 
-/** Longest `Last-Event-ID` (header or query), in bytes, that is taken. */
-export const MAX_LAST_EVENT_ID_BYTES = 256;
+/**
+ * Longest `Last-Event-ID` (header or query), in bytes, that is taken: room for the composite id of a stream on
+ * 16 channels with ids of up to 54 bytes each (generated and Redis stream ids take about 15).
+ */
+export const MAX_LAST_EVENT_ID_BYTES = 1024;
 
 /** Why a client's last event id was ignored. */
 export type LastEventIdRejection = 'too-long' | 'control-characters';

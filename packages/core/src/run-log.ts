@@ -20,7 +20,7 @@ export class RunLog implements LocalChannelLog {
 
   /** Keeps up to `capacity` entries: the run's `maxEvents`, its final event and its `end` entry. */
   constructor(capacity: number, idPrefix: string, serialize: Serializer | undefined, deliver: DeliverEntry) {
-    this.#log = new MemoryLog(capacity, idPrefix, serialize, (entry, except) => {
+    this.#log = new MemoryLog(capacity, { prefix: idPrefix, seq: 0 }, serialize, (entry, except) => {
       if (entry.final === true) this.#end = entry;
       else {
         this.#events++;
@@ -64,6 +64,15 @@ export class RunLog implements LocalChannelLog {
   read(afterId: string | undefined): readonly LogEntry[] {
     const entries = this.#log.read(afterId) ?? this.#log.read(undefined) ?? [];
     return entries.length === 0 && this.#end !== undefined ? [this.#end] : entries;
+  }
+
+  /** A run's channel is never dropped by a ttl sweep (the run store forgets the run itself). */
+  retire(): Promise<void> {
+    return this.#log.retire();
+  }
+
+  lastId(): string | undefined {
+    return this.#log.lastId();
   }
 
   keyOf(entry: LogEntry): unknown {

@@ -103,6 +103,10 @@ export class Run<Events extends EventMap = EventMap> {
         log = new RunLog(settings.maxEvents + 2, ctx.idPrefix, ctx.serialize, deliver);
         return log;
       },
+      // A run's channel is not the registry's: it is never dropped or revived; the run store forgets the run.
+      revive: (channel) => channel,
+      idle: () => {},
+      busy: () => {},
       track: (stream) => ctx.track(stream),
       onGap: () => {}, // a run's log reads the whole run for an id it does not hold: never a gap
     });

@@ -34,6 +34,16 @@ export interface StreamHandle {
   readonly ended: boolean;
   /** The client's Last-Event-ID; known once bound. */
   readonly lastEventId: string | undefined;
+  /**
+   * Set by a lane of a stream on several channels whose Last-Event-ID could not be read: resuming is then a gap on
+   * the channel (onGap), never a read of its log. Undefined for a stream of its own.
+   */
+  readonly resumesWithGap?: boolean;
+  /**
+   * A lane of a stream on several channels that starts live is told the id of its channel's newest entry (an
+   * in-memory log), so the stream's next id carries a position on that channel even before an event of it arrives.
+   */
+  startsAt?(position: string): void;
   /** How this stream delivers; known once bound (or when set as an option). */
   readonly mode: SseMode | undefined;
   /** This stream's own outbound cap: live events held for it count against it too. */

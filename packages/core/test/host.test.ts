@@ -363,6 +363,32 @@ describe('subscribe', () => {
     expect([registry.channel('forbidden').size, registry.channel('secret').size]).toEqual([0, 0]);
   });
 
+  test('openChannelsStream: every name checked before any byte, authorize asked once per channel, one stream', async () => {
+    const registry = new ChannelRegistry();
+    const asked: string[] = [];
+    const authorize = (_req: unknown, channel: string) => {
+      asked.push(channel);
+      return channel !== 'forbidden';
+    };
+    serveWith({ registry, authorize }, (h, exchange, req) =>
+      h.openChannelsStream(exchange, decodeURIComponent(req.url!.slice(1)).split(',')),
+    );
+    expect(await refusalAt('/ok,a%0Ab')).toMatchObject({ status: 400, body: { error: 'SSE_ERR_INVALID_CHANNEL' } });
+    expect(await refusalAt('/ok,forbidden')).toMatchObject({ status: 403, body: { error: 'SSE_ERR_UNAUTHORIZED' } });
+    expect(asked).toEqual(['ok', 'forbidden']);
+    expect(registry.channel('ok').size).toBe(0);
+
+    asked.length = 0;
+    const client = open('/a,b,a');
+    await waitFor('subscribed', () => registry.channel('a').size === 1 && registry.channel('b').size === 1);
+    expect(asked).toEqual(['a', 'b']);
+    await registry.broadcast('b', 'from b');
+    await registry.broadcast('a', 'from a');
+    await client.waitForEvents(2);
+    expect(client.data).toEqual(['from b', 'from a']);
+    expect(registry.stats().connections).toBe(1);
+  });
+
   test('rejects with SSE_ERR_INVALID_OPTION when the host has no registry', async () => {
     serveWith({}, (h, exchange) => h.openChannelStream(exchange, 'news'));
     const client = open();

@@ -4,6 +4,7 @@
  */
 import {
   type OpenChannelStream,
+  type OpenChannelsStream,
   type OpenRunStream,
   type OpenStream,
   readLastEventId,
@@ -43,6 +44,11 @@ declare global {
        * rejection (what `authorize` threw, or `SSE_ERR_INVALID_OPTION` when `sse()` has no `registry`).
        */
       sseRun: OpenRunStream;
+      /**
+       * Like `sseChannel`, on several channels at once (`registry.subscribe(em, names)`): every name is checked (400
+       * before any byte if one is bad) and `authorize(req, name)` asked once per channel.
+       */
+      sseChannels: OpenChannelsStream;
     }
   }
 }
@@ -62,6 +68,7 @@ export function bind(host: SseHost, req: Request, res: Response): void {
   res.sse = (options) => host.open(exchangeOf(req, res), options);
   res.sseChannel = (name, options) => host.openChannelStream(exchangeOf(req, res), name, options);
   res.sseRun = (id, options) => host.openRunStream(exchangeOf(req, res), id, options);
+  res.sseChannels = (names, options) => host.openChannelsStream(exchangeOf(req, res), names, options);
 }
 
 /** Express writes headers straight to the Node response, so nothing needs copying before the stream starts. */

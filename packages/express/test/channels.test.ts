@@ -1,4 +1,5 @@
 /** Channels over Express and real sockets: the shared channel scenarios, wired to `sse({ registry })` and `res.sse()`. */
+import type { Socket } from 'node:net';
 import type { SseEmitter } from '@tidings/core';
 import { sse } from '@tidings/express';
 import { startServer } from '@tidings/testkit';
@@ -8,8 +9,13 @@ import express from 'express';
 const expressApp: scenarios.ChannelAppFactory = async (registry) => {
   const events = sse({ registry, onStreamError: () => {} }); // the stalled-client scenario checks its error itself
   const served: SseEmitter[] = [];
+  const severalSockets: Socket[] = [];
   const app = express();
   app.use(events);
+  app.get('/-/several', (req, res) => {
+    severalSockets.push(req.socket);
+    return res.sseChannels(String(req.query.c).split(','), { keepAlive: false });
+  });
   app.get('/:channel', (req, res) => {
     const { emitter, subscribe } = scenarios.routeOptions(new URL(req.url, 'http://localhost').searchParams);
     const em = res.sse(emitter);
@@ -18,7 +24,12 @@ const expressApp: scenarios.ChannelAppFactory = async (registry) => {
   });
   const running = await startServer(app);
   let closing: Promise<void> | undefined;
-  return { base: running.url, served, close: () => (closing ??= events.close().then(() => running.close())) };
+  return {
+    base: running.url,
+    served,
+    severalSockets,
+    close: () => (closing ??= events.close().then(() => running.close())),
+  };
 };
 
 describe('channels over Express', () => scenarios.channelScenarioTests(expressApp));

@@ -104,6 +104,9 @@ const plugin: FastifyPluginAsync<SsePluginOptions> = async (fastify, options) =>
   fastify.decorateReply('sseRun', function (this: FastifyReply, id: string, options) {
     return host.openRunStream(exchangeOf(this, authorize), id, options);
   });
+  fastify.decorateReply('sseChannels', function (this: FastifyReply, names: readonly string[], overrides) {
+    return host.openChannelsStream(exchangeOf(this, authorize), names, overrides);
+  });
 
   // `{ sse: true }`: the handler's return value is served as the stream.
   fastify.addHook('onRoute', (route) => {

@@ -2,7 +2,7 @@
  * Declaration merging: `reply.sse()`, `request.lastEventId`, the `{ sse: true }` route option and the
  * `fastify.sse()` route shorthand, typed wherever `@tidings/fastify` is imported.
  */
-import type { OpenChannelStream, OpenRunStream, OpenStream } from '@tidings/core';
+import type { OpenChannelStream, OpenChannelsStream, OpenRunStream, OpenStream } from '@tidings/core';
 import type {
   FastifyBaseLogger,
   FastifyTypeProvider,
@@ -39,6 +39,11 @@ declare module 'fastify' {
      * Rejects with what `authorize` threw, or `SSE_ERR_INVALID_OPTION` when the plugin has no `registry`.
      */
     sseRun: OpenRunStream;
+    /**
+     * Like `sseChannel`, on several channels at once (`registry.subscribe(em, names)`): every name is checked (400
+     * before any byte if one is bad) and `authorize` asked once per channel.
+     */
+    sseChannels: OpenChannelsStream;
   }
 
   interface FastifyRequest {

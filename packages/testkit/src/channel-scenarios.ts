@@ -3,6 +3,8 @@
  * provides a {@link ChannelAppFactory}: an app whose `GET /<channel>` route opens a stream with the framework's
  * own API, applies {@link routeOptions} and subscribes it to the registry's channel.
  */
+
+import type { Socket } from 'node:net';
 import {
   type ChannelRegistry,
   type ChannelRegistryOptions,
@@ -25,6 +27,11 @@ export interface ChannelApp {
   base: string;
   /** The emitters the route opened, in arrival order. */
   served: SseEmitter[];
+  /**
+   * The server side of each connection of `GET /-/several?c=a,b` (a stream on channels a and b, opened with
+   * `res.sseChannels()` / `reply.sseChannels()`), in arrival order: a scenario destroys one to cut a stream.
+   */
+  severalSockets: Socket[];
   /**
    * The framework's own shutdown (Express: middleware `close()` then `server.close()`; Fastify: `app.close()`).
    * Idempotent: a scenario may call it before the runner does.
@@ -180,6 +187,82 @@ export function unknownIdCallsOnGap(factory: ChannelAppFactory): Promise<void> {
   });
 }
 
+/**
+ * historyTtl over real sockets: a channel nobody follows is dropped with its history once the ttl passed; a client
+ * resuming from one of its ids then gets onGap (nothing replayed), and live events follow with ids never seen before.
+ */
+export function ttlDropAndRevival(factory: ChannelAppFactory): Promise<void> {
+  const gaps: Array<[string, string]> = [];
+  const onGap = (channel: string, lastEventId: string) => gaps.push([channel, lastEventId]);
+  return withApp(factory, { historyTtl: 50, onGap }, async (ctx) => {
+    const first = ctx.open('/short-lived');
+    await waitFor(
+      'subscriber',
+      () => ctx.registry.has('short-lived') && ctx.registry.channel('short-lived').size === 1,
+    );
+    const before = [];
+    for (const n of sequence(3)) before.push(await ctx.registry.broadcast('short-lived', n));
+    await waitFor('3 events', () => first.events.length === 3);
+    first.close();
+    await waitFor('dropped after its ttl', () => !ctx.registry.has('short-lived'));
+    expect(ctx.registry.stats().channels).toBe(0);
+
+    const resumed = ctx.open('/short-lived', first.lastEventId);
+    await waitFor('revived by the subscriber', () => ctx.registry.channel('short-lived').size === 1);
+    const after = await ctx.registry.broadcast('short-lived', 'after');
+    await waitFor('live event', () => resumed.events.length === 1);
+    expect(resumed.data).toEqual(['after']);
+    expect(gaps).toEqual([['short-lived', before[2]]]);
+    expect(before).not.toContain(after);
+  });
+}
+
+/**
+ * A stream on two channels (`res.sseChannels` / `reply.sseChannels`) read by the eventsource client: the server
+ * destroys its socket mid-way, the client resumes with the composite Last-Event-ID, and every event of each
+ * channel arrives exactly once, in that channel's order. A list with a bad name is answered 400, no stream byte.
+ */
+export function severalChannelsResume(factory: ChannelAppFactory): Promise<void> {
+  return withApp(factory, {}, async (ctx) => {
+    const bad = await fetch(`${ctx.app.base}/-/several?c=ok,${encodeURIComponent('bad\nname')}`);
+    expect(bad.status).toBe(400);
+    expect(bad.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(((await bad.json()) as { error: string }).error).toBe('SSE_ERR_INVALID_CHANNEL');
+    expect(ctx.registry.has('ok')).toBe(false);
+
+    const received: string[] = [];
+    const es = new EventSource(`${ctx.app.base}/-/several?c=left,right`);
+    es.onmessage = (e) => received.push(e.data as string);
+    try {
+      const both = () => ctx.registry.channel('left').size === 1 && ctx.registry.channel('right').size === 1;
+      await waitFor('subscribed to both', both);
+      for (const n of sequence(50)) {
+        await ctx.registry.broadcast('left', `l${n}`);
+        await ctx.registry.broadcast('right', `r${n}`);
+      }
+      await waitFor('first 100', () => received.length === 100);
+      const opened = ctx.app.severalSockets.length;
+      ctx.app.severalSockets[opened - 1]!.destroy(); // cut the stream's connection from the server side, mid-way
+      await waitFor('cut', () => ctx.registry.channel('left').size === 0);
+      for (const n of sequence(50, 51)) {
+        const left = Number(n) % 2 === 0;
+        await ctx.registry.broadcast(left ? 'left' : 'right', `${left ? 'l' : 'r'}${n}`);
+      }
+      await waitFor('resumed on both', () => ctx.app.severalSockets.length === opened + 1 && both());
+      await ctx.registry.broadcast('left', 'l-last');
+      await ctx.registry.broadcast('right', 'r-last');
+      await waitFor('everything', () => received.length === 152);
+    } finally {
+      es.close();
+    }
+    const lane = (prefix: string) => received.filter((data) => data.startsWith(prefix));
+    const odd = sequence(50, 51).filter((n) => Number(n) % 2 === 1);
+    const even = sequence(50, 51).filter((n) => Number(n) % 2 === 0);
+    expect(lane('l')).toEqual([...sequence(50).map((n) => `l${n}`), ...even.map((n) => `l${n}`), 'l-last']);
+    expect(lane('r')).toEqual([...sequence(50).map((n) => `r${n}`), ...odd.map((n) => `r${n}`), 'r-last']);
+  });
+}
+
 /** The eventsource client over long-poll receives 100 events exactly once, in order, across many responses. */
 export function longPollWithEventSource(factory: ChannelAppFactory): Promise<void> {
   return withApp(factory, {}, async (ctx) => {
@@ -271,6 +354,10 @@ export function channelScenarioTests(factory: ChannelAppFactory): void {
   it('seam: a broadcast storm while clients reconnect leaves no gap and no duplicate', () => seamStorm(factory));
   it('an unknown Last-Event-ID calls onGap, replays nothing, then sends live', () => unknownIdCallsOnGap(factory));
   it('long-poll: the eventsource client receives 100 events exactly once', () => longPollWithEventSource(factory));
+  it('several channels on one stream: exactly once per channel across a server-side cut; a bad name is a 400', () =>
+    severalChannelsResume(factory));
+  it('historyTtl: an idle channel is dropped with its history; resuming from it is a gap', () =>
+    ttlDropAndRevival(factory));
   it('a client that never reads is closed and does not hold up 10 others', () => stalledClientIsClosed(factory));
   it('registry.close(final) with 500 open streams', () => shutdownWith500Streams(factory));
   it("the framework's own close ends channel streams", () => frameworkCloseEndsChannelStreams(factory));

@@ -8,6 +8,7 @@ import {
   type ChannelRegistry,
   event,
   type LastEventIdRejection,
+  MAX_LAST_EVENT_ID_BYTES,
   type SseAuthorization,
   SseEmitter,
 } from '@tidings/core';
@@ -193,7 +194,9 @@ export async function hostileInputScenario(base: string, registry: ChannelRegist
   await stillServing();
 
   // Too long (but under the header limit), or with a newline in the query: ignored, reported, never echoed.
-  const long = await openStream(`${base}/rooms?name=news`, { headers: { 'last-event-id': 'L'.repeat(300) } });
+  const long = await openStream(`${base}/rooms?name=news`, {
+    headers: { 'last-event-id': 'L'.repeat(MAX_LAST_EVENT_ID_BYTES + 1) },
+  });
   const newline = await openStream(`${base}/rooms?name=news&lastEventId=evil%0Aevent:%20x`);
   await waitFor('two more subscribers', () => registry.channel('news').size === 3);
   expect(routes.invalidIds).toEqual(['too-long', 'control-characters']);

@@ -4,6 +4,7 @@
  * scenario suites by file, e.g. `@tidings/testkit/channel-scenarios` (jest and tsconfig map both to src/).
  */
 
+export { heapAfterGc } from './heap';
 export { type ParsedStream, parseStream } from './parse';
 export { connectNeverReading, type RawResponse, rawRequest } from './raw-socket';
 export { ResumingClient } from './resuming-client';
