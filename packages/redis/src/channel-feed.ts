@@ -49,6 +49,11 @@ export class ChannelFeed {
     this.#source = source;
   }
 
+  /** The last entry delivered (the stream's end when the channel was subscribed); undefined until known. */
+  get lastDelivered(): string | undefined {
+    return this.#lastId;
+  }
+
   /** Delivery starts after entry `lastId` (the stream's end when the channel was subscribed). */
   start(lastId: string): void {
     if (this.#closed || this.#lastId !== undefined) return;

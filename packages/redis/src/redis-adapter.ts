@@ -35,7 +35,7 @@ import { LiveFeed } from './live-feed.js';
 import { parseLiveMessage } from './live-message.js';
 import { REDIS_ADAPTER_DEFAULTS, type RedisAdapterOptions } from './options.js';
 import { type PublishCommand, runPublishScript } from './publish-script.js';
-import { SharedReads } from './shared-reads.js';
+import { type ReadResult, SharedReads } from './shared-reads.js';
 import { decodeEntry, encodeEntry, isStreamId } from './stream-entry.js';
 
 /**
@@ -119,7 +119,12 @@ class RedisStreamsAdapter implements BroadcastAdapter {
   /** Subscribes to the channel's live feed, then fixes the position at the stream's last entry. */
   async subscribe(channel: string, onEvent: (event: StoredEvent) => void): Promise<void> {
     const key = this.#key(channel);
-    const feed = new ChannelFeed(onEvent, this.#feedSource(key));
+    const feed = new ChannelFeed((event) => {
+      // The finished history reads of the channel end before this entry: stale.
+      this.#historyReads.forget(key);
+      onEvent(event);
+    }, this.#feedSource(key));
+    this.#historyReads.forget(key);
     this.#feeds.get(key)?.close();
     this.#feeds.set(key, feed);
     try {
@@ -148,14 +153,22 @@ class RedisStreamsAdapter implements BroadcastAdapter {
   history(channel: string, afterId: string | undefined): Promise<StoredEvent[] | undefined> {
     if (afterId !== undefined && !isStreamId(afterId)) return Promise.resolve(undefined);
     const key = this.#key(channel);
+    // Shared only between callers at the same live-feed position: the caller holds live entries from now on, so
+    // a read sent before this node delivered an entry may end before it, and the caller would have it nowhere.
+    const position = this.#feeds.get(key)?.lastDelivered;
     return this.#historyReads.run(
-      `${afterId ?? '-'} ${key}`,
+      key,
+      `${afterId ?? '-'} ${position ?? 'unsubscribed'}`,
       () => this.#readHistory(key, afterId),
       (events) => events?.slice(),
     );
   }
 
-  async #readHistory(key: string, afterId: string | undefined): Promise<StoredEvent[] | undefined> {
+  /**
+   * The read behind {@link history}. Kept for later callers (until the feed delivers its next entry) when the
+   * feed stands exactly at its end: a caller then has every entry, in the read or among those it holds next.
+   */
+  async #readHistory(key: string, afterId: string | undefined): Promise<ReadResult<StoredEvent[] | undefined>> {
     const entries = await this.#gate
       .run('history', (redis) => redis.xrange(key, afterId ?? '-', '+'))
       .catch((err) => {
@@ -163,7 +176,7 @@ class RedisStreamsAdapter implements BroadcastAdapter {
         if (err instanceof Error && err.name === 'ReplyError' && afterId !== undefined) return undefined;
         throw err;
       });
-    if (entries === undefined || (afterId !== undefined && entries[0]?.[0] !== afterId)) return undefined;
+    if (entries === undefined || (afterId !== undefined && entries[0]?.[0] !== afterId)) return { value: undefined };
     const last = entries.at(-1)?.[0];
     const feed = this.#feeds.get(key);
     if (feed !== undefined && last !== undefined) {
@@ -172,7 +185,10 @@ class RedisStreamsAdapter implements BroadcastAdapter {
       await this.#caughtUp(feed, key, last);
     }
     const missed = afterId === undefined ? entries : entries.slice(1);
-    return missed.map(([id, fields]) => decodeEntry(id, fields));
+    const value = missed.map(([id, fields]) => decodeEntry(id, fields));
+    const end = last ?? BEFORE_ALL;
+    const current = this.#feeds.get(key) === feed && feed?.lastDelivered === end;
+    return { value, keepAs: current ? `${afterId ?? '-'} ${end}` : undefined };
   }
 
   /** Waits (up to `timeout`) until the feed has delivered entry `id` of `key`. */
@@ -238,6 +254,7 @@ class RedisStreamsAdapter implements BroadcastAdapter {
   }
 
   #drop(key: string): Promise<void> {
+    this.#historyReads.forget(key);
     this.#feeds.get(key)?.close();
     this.#feeds.delete(key);
     return this.#live.unsubscribe(key);
