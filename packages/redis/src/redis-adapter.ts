@@ -184,6 +184,8 @@ class RedisStreamsAdapter implements BroadcastAdapter {
       feed.offer(afterId ?? BEFORE_ALL, entries);
       await this.#caughtUp(feed, key, last);
     }
+    // Entries after `afterId` this node delivered that the stream lost (a failover): the read is not complete.
+    if (afterId !== undefined && feed?.lostAfter(afterId)) return { value: undefined };
     const missed = afterId === undefined ? entries : entries.slice(1);
     const value = missed.map(([id, fields]) => decodeEntry(id, fields));
     const end = last ?? BEFORE_ALL;
@@ -239,14 +241,23 @@ class RedisStreamsAdapter implements BroadcastAdapter {
     feed.offer(live.previous, [[live.id, live.fields]]);
   }
 
-  /** How a channel's feed reads its stream to fill a hole: `XRANGE key (afterId + COUNT readCount`. */
+  /**
+   * How a channel's feed reads its stream to fill a hole: `XRANGE key afterId + COUNT readCount+1`, which also
+   * shows whether the stream still holds `afterId`; when not (lost in a failover, trimmed, expired), the run
+   * starts at the entry now before it (`XREVRANGE key afterId - COUNT 1`), so the feed can tell what was lost.
+   */
   #feedSource(key: string): FeedSource {
+    const { readCount } = this.#settings;
+    const read = <T>(command: (redis: RedisClient) => Promise<T>): Promise<T> =>
+      this.#gate.run('catch-up read', command);
     return {
-      readAfter: (afterId) =>
-        this.#gate.run(
-          'catch-up read',
-          (redis) => redis.xrange(key, `(${afterId}`, '+', 'COUNT', this.#settings.readCount) as Promise<RawEntry[]>,
-        ),
+      readAfter: async (afterId) => {
+        const entries = (await read((redis) => redis.xrange(key, afterId, '+', 'COUNT', readCount + 1))) as RawEntry[];
+        if (entries[0]?.[0] === afterId) return { from: afterId, entries: entries.slice(1) };
+        if (afterId === BEFORE_ALL) return { from: afterId, entries: entries.slice(0, readCount) };
+        const before = await read((redis) => redis.xrevrange(key, afterId, '-', 'COUNT', 1));
+        return { from: before[0]?.[0] ?? BEFORE_ALL, entries: entries.slice(0, readCount) };
+      },
       readCount: this.#settings.readCount,
       retryMs: RETRY_MS,
       onError: this.#onError,

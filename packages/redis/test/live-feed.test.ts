@@ -90,6 +90,36 @@ describeWith(['redis'], 'the live feed (Redis on 127.0.0.1:6379)', () => {
     await adapter.close();
   });
 
+  test('entries the stream lost after this node delivered them (a failover) are a gap for history(), seen live or by a fill', async () => {
+    const adapter = redisAdapter({ redis: SHARED_REDIS_URL, prefix });
+    const seen = collector();
+    const key = channelKey(prefix, 'lost');
+    await adapter.subscribe('lost', seen.onEvent);
+    const marker = await adapter.publish('lost', { data: 'marker' });
+    const lost = [await adapter.publish('lost', { data: 'lost-1' }), await adapter.publish('lost', { data: 'lost-2' })];
+    await seen.next(3);
+    // What a failover to a replica that never got them leaves: the stream without them.
+    await looker().xdel(key, ...lost);
+    // Its next live message says the entry before it is the marker: the feed jumps back.
+    const after = await adapter.publish('lost', { data: 'after' });
+    await seen.next(4);
+    expect(await adapter.history('lost', marker)).toBeUndefined();
+    expect(await adapter.history('lost', lost[0])).toBeUndefined();
+    expect(await adapter.history('lost', after)).toEqual([]);
+
+    // The same seen by a fill: an entry with no live message, then one whose live message shows the hole.
+    const lostAgain = await adapter.publish('lost', { data: 'lost-3' });
+    await seen.next(5);
+    await looker().xdel(key, lostAgain);
+    const silent = (await looker().xadd(key, '*', 'v', '1', 'data', 'no live message'))!;
+    const last = await adapter.publish('lost', { data: 'last' });
+    await seen.next(7);
+    expect(seen.events.slice(4).map((ev) => ev.id)).toEqual([lostAgain, silent, last]);
+    expect(await adapter.history('lost', after)).toBeUndefined();
+    expect(await adapter.history('lost', silent)).toEqual([{ id: last, data: 'last' }]);
+    await adapter.close();
+  });
+
   test('every key the adapter writes has an expiry: ttl after the last broadcast (default 24 h)', async () => {
     const ttlPrefix = `${prefix}:ttl`;
     const short = redisAdapter({ redis: SHARED_REDIS_URL, prefix: ttlPrefix, ttl: 60_000 });

@@ -67,10 +67,7 @@ describeWith(['redis-cluster'], 'the test Redis Cluster (TIDINGS_REDIS_CLUSTER)'
  * Tests that fail on today's adapter (packages/redis/src, issue 13) and wait for a fix there: each is skipped
  * with its reason printed (TIDINGS_RUN_WAITING=1 runs them anyway, to check a fix). Delete an entry once fixed.
  */
-const WAITS_FOR_ADAPTER: Record<string, string> = {
-  'a client resuming from before the lost events is told of the gap, not handed what follows as if complete':
-    'a node that saw events the new master lacks (its live feed jumps back) does not mark that stretch as a gap for history()',
-};
+const WAITS_FOR_ADAPTER: Record<string, string> = {};
 
 /** `test`, or `test.skip` with the reason printed while the test waits for the adapter. */
 function adapterTest(name: string, fn: () => Promise<void>, timeout?: number): void {
