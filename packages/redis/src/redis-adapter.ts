@@ -16,9 +16,12 @@
  *   this node delivered on that channel shows a hole, and a reconnected feed may have missed anything; both are
  *   filled by reading the stream by id (XRANGE) before delivery goes on (channel-feed.ts). Order and exactly
  *   once follow from delivering only ids after the last one delivered, from runs known to be contiguous.
- * - history() is one XRANGE, shared by concurrent callers with the same channel and position (shared-reads.ts),
- *   and resolves once this node's live delivery has passed what it returns: its entries continue the feed when
- *   they can, and start a fill when the client is ahead of this node.
+ * - history() is one XRANGE, shared by callers with the same channel and position that arrive at the same point
+ *   of this node's live delivery (shared-reads.ts): while it is in flight, and once finished until the feed
+ *   delivers the channel's next entry. It resolves once this node's live delivery has passed what it returns:
+ *   its entries continue the feed when they can, and start a fill when the client is ahead of this node.
+ * - A failover can lose entries this node delivered; the feed notices the stream jumping back and remembers
+ *   the stretch, and history() from before it is a gap (undefined), never what follows as if complete.
  */
 import {
   type BroadcastAdapter,

@@ -1,6 +1,7 @@
 /**
  * The live feed against a real Redis: a killed Pub/Sub connection, one that went silent and a hole in the feed
- * are filled from the stream (nothing lost, nothing twice, in order), every key written carries an expiry, the default replay window,
+ * are filled from the stream (nothing lost, nothing twice, in order), entries the stream lost after delivery are
+ * a gap for history(), every key written carries an expiry, the default replay window,
  * and 1,000 concurrent history reads of one position cost Redis one XRANGE.
  */
 import { describeWith, SHARED_REDIS_URL } from '@tidings/testkit';
