@@ -5,6 +5,10 @@
  * last entry delivered continues it (entries up to there are dropped); one that starts after it leaves a hole,
  * which is filled by reading the stream from the last entry delivered before going on. Runs that arrive while
  * the start position is unknown or a fill is under way wait, in arrival order.
+ *
+ * A run that starts before the last entry delivered and goes past it without holding it shows that the stream
+ * lost entries this node delivered (a failover to a replica that never got them): that stretch is recorded, so
+ * that a client resuming from before it is told of a gap instead of being handed what follows as if complete.
  */
 import type { StoredEvent } from '@tidings/core';
 import { compareStreamIds, decodeEntry } from './stream-entry.js';
@@ -14,19 +18,25 @@ export type RawEntry = [id: string, fields: string[]];
 
 /** What a feed needs from the adapter. */
 export interface FeedSource {
-  /** Reads the entries after `afterId` (exclusive), at most `readCount` of them, oldest first. */
-  readAfter(afterId: string): Promise<RawEntry[]>;
+  /**
+   * Reads the entries after `afterId` (exclusive), at most `readCount` of them, oldest first, as a run: `from`
+   * is `afterId` while the stream holds it, else the entry before it in the stream now (`0-0` for none).
+   */
+  readAfter(afterId: string): Promise<Run>;
   readCount: number;
   /** Pause before a failed catch-up read is tried again. */
   retryMs: number;
   onError(err: Error): void;
 }
 
-/** A run of entries waiting to be applied. */
-interface Run {
+/** A run of entries: every stream entry after `from`, up to the last of `entries`. */
+export interface Run {
   from: string;
   entries: readonly RawEntry[];
 }
+
+/** Lost stretches remembered per channel; a client resuming from before an older one is not told of it. */
+const MAX_LOST_STRETCHES = 100;
 
 export class ChannelFeed {
   readonly #onEvent: (event: StoredEvent) => void;
@@ -41,12 +51,24 @@ export class ChannelFeed {
   #fillOnStart = false;
   #retry: NodeJS.Timeout | undefined;
   #closed = false;
+  /** Stretches `(after, through]` of delivered entries the stream lost, oldest first (at most MAX_LOST_STRETCHES). */
+  readonly #lost: [after: string, through: string][] = [];
   /** Callers of {@link reached} waiting for an entry to be delivered. */
   readonly #waiters: { id: string; resolve(): void }[] = [];
 
   constructor(onEvent: (event: StoredEvent) => void, source: FeedSource) {
     this.#onEvent = onEvent;
     this.#source = source;
+  }
+
+  /** The last entry delivered (the stream's end when the channel was subscribed); undefined until known. */
+  get lastDelivered(): string | undefined {
+    return this.#lastId;
+  }
+
+  /** True when entries after `afterId` that this node delivered were lost from the stream since (a gap). */
+  lostAfter(afterId: string): boolean {
+    return this.#lost.some(([, through]) => compareStreamIds(afterId, through) < 0);
   }
 
   /** Delivery starts after entry `lastId` (the stream's end when the channel was subscribed). */
@@ -104,10 +126,10 @@ export class ChannelFeed {
       do {
         this.#fillAgain = false;
         for (;;) {
-          const entries = await this.#source.readAfter(this.#lastId!);
+          const run = await this.#source.readAfter(this.#lastId!);
           if (this.#closed) return;
-          this.#deliver(entries);
-          if (entries.length < this.#source.readCount) break;
+          this.#take(run);
+          if (run.entries.length < this.#source.readCount) break;
         }
       } while (this.#fillAgain);
     } catch (err) {
@@ -130,8 +152,32 @@ export class ChannelFeed {
         return;
       }
       this.#waiting.shift();
-      this.#deliver(run.entries);
+      this.#take(run);
     }
+  }
+
+  /** Takes a run that starts at or before the last entry delivered: notes what the stream lost, delivers the rest. */
+  #take(run: Run): void {
+    const last = run.entries.at(-1)?.[0];
+    if (
+      last !== undefined &&
+      compareStreamIds(run.from, this.#lastId!) < 0 &&
+      compareStreamIds(last, this.#lastId!) > 0
+    ) {
+      // The run claims every entry after `from`: if the last one delivered is not among them, it is gone.
+      let before = run.from;
+      for (const [id] of run.entries) {
+        const order = compareStreamIds(id, this.#lastId!);
+        if (order === 0) break;
+        if (order > 0) {
+          this.#lost.push([before, this.#lastId!]);
+          if (this.#lost.length > MAX_LOST_STRETCHES) this.#lost.shift();
+          break;
+        }
+        before = id;
+      }
+    }
+    this.#deliver(run.entries);
   }
 
   /** Delivers the entries after the last one delivered, in order. */

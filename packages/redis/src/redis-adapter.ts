@@ -16,9 +16,12 @@
  *   this node delivered on that channel shows a hole, and a reconnected feed may have missed anything; both are
  *   filled by reading the stream by id (XRANGE) before delivery goes on (channel-feed.ts). Order and exactly
  *   once follow from delivering only ids after the last one delivered, from runs known to be contiguous.
- * - history() is one XRANGE, shared by concurrent callers with the same channel and position (shared-reads.ts),
- *   and resolves once this node's live delivery has passed what it returns: its entries continue the feed when
- *   they can, and start a fill when the client is ahead of this node.
+ * - history() is one XRANGE, shared by callers with the same channel and position that arrive at the same point
+ *   of this node's live delivery (shared-reads.ts): while it is in flight, and once finished until the feed
+ *   delivers the channel's next entry. It resolves once this node's live delivery has passed what it returns:
+ *   its entries continue the feed when they can, and start a fill when the client is ahead of this node.
+ * - A failover can lose entries this node delivered; the feed notices the stream jumping back and remembers
+ *   the stretch, and history() from before it is a gap (undefined), never what follows as if complete.
  */
 import {
   type BroadcastAdapter,
@@ -35,7 +38,7 @@ import { LiveFeed } from './live-feed.js';
 import { parseLiveMessage } from './live-message.js';
 import { REDIS_ADAPTER_DEFAULTS, type RedisAdapterOptions } from './options.js';
 import { type PublishCommand, runPublishScript } from './publish-script.js';
-import { SharedReads } from './shared-reads.js';
+import { type ReadResult, SharedReads } from './shared-reads.js';
 import { decodeEntry, encodeEntry, isStreamId } from './stream-entry.js';
 
 /**
@@ -119,7 +122,12 @@ class RedisStreamsAdapter implements BroadcastAdapter {
   /** Subscribes to the channel's live feed, then fixes the position at the stream's last entry. */
   async subscribe(channel: string, onEvent: (event: StoredEvent) => void): Promise<void> {
     const key = this.#key(channel);
-    const feed = new ChannelFeed(onEvent, this.#feedSource(key));
+    const feed = new ChannelFeed((event) => {
+      // The finished history reads of the channel end before this entry: stale.
+      this.#historyReads.forget(key);
+      onEvent(event);
+    }, this.#feedSource(key));
+    this.#historyReads.forget(key);
     this.#feeds.get(key)?.close();
     this.#feeds.set(key, feed);
     try {
@@ -148,14 +156,22 @@ class RedisStreamsAdapter implements BroadcastAdapter {
   history(channel: string, afterId: string | undefined): Promise<StoredEvent[] | undefined> {
     if (afterId !== undefined && !isStreamId(afterId)) return Promise.resolve(undefined);
     const key = this.#key(channel);
+    // Shared only between callers at the same live-feed position: the caller holds live entries from now on, so
+    // a read sent before this node delivered an entry may end before it, and the caller would have it nowhere.
+    const position = this.#feeds.get(key)?.lastDelivered;
     return this.#historyReads.run(
-      `${afterId ?? '-'} ${key}`,
+      key,
+      `${afterId ?? '-'} ${position ?? 'unsubscribed'}`,
       () => this.#readHistory(key, afterId),
       (events) => events?.slice(),
     );
   }
 
-  async #readHistory(key: string, afterId: string | undefined): Promise<StoredEvent[] | undefined> {
+  /**
+   * The read behind {@link history}. Kept for later callers (until the feed delivers its next entry) when the
+   * feed stands exactly at its end: a caller then has every entry, in the read or among those it holds next.
+   */
+  async #readHistory(key: string, afterId: string | undefined): Promise<ReadResult<StoredEvent[] | undefined>> {
     const entries = await this.#gate
       .run('history', (redis) => redis.xrange(key, afterId ?? '-', '+'))
       .catch((err) => {
@@ -163,7 +179,7 @@ class RedisStreamsAdapter implements BroadcastAdapter {
         if (err instanceof Error && err.name === 'ReplyError' && afterId !== undefined) return undefined;
         throw err;
       });
-    if (entries === undefined || (afterId !== undefined && entries[0]?.[0] !== afterId)) return undefined;
+    if (entries === undefined || (afterId !== undefined && entries[0]?.[0] !== afterId)) return { value: undefined };
     const last = entries.at(-1)?.[0];
     const feed = this.#feeds.get(key);
     if (feed !== undefined && last !== undefined) {
@@ -171,8 +187,13 @@ class RedisStreamsAdapter implements BroadcastAdapter {
       feed.offer(afterId ?? BEFORE_ALL, entries);
       await this.#caughtUp(feed, key, last);
     }
+    // Entries after `afterId` this node delivered that the stream lost (a failover): the read is not complete.
+    if (afterId !== undefined && feed?.lostAfter(afterId)) return { value: undefined };
     const missed = afterId === undefined ? entries : entries.slice(1);
-    return missed.map(([id, fields]) => decodeEntry(id, fields));
+    const value = missed.map(([id, fields]) => decodeEntry(id, fields));
+    const end = last ?? BEFORE_ALL;
+    const current = this.#feeds.get(key) === feed && feed?.lastDelivered === end;
+    return { value, keepAs: current ? `${afterId ?? '-'} ${end}` : undefined };
   }
 
   /** Waits (up to `timeout`) until the feed has delivered entry `id` of `key`. */
@@ -223,14 +244,23 @@ class RedisStreamsAdapter implements BroadcastAdapter {
     feed.offer(live.previous, [[live.id, live.fields]]);
   }
 
-  /** How a channel's feed reads its stream to fill a hole: `XRANGE key (afterId + COUNT readCount`. */
+  /**
+   * How a channel's feed reads its stream to fill a hole: `XRANGE key afterId + COUNT readCount+1`, which also
+   * shows whether the stream still holds `afterId`; when not (lost in a failover, trimmed, expired), the run
+   * starts at the entry now before it (`XREVRANGE key afterId - COUNT 1`), so the feed can tell what was lost.
+   */
   #feedSource(key: string): FeedSource {
+    const { readCount } = this.#settings;
+    const read = <T>(command: (redis: RedisClient) => Promise<T>): Promise<T> =>
+      this.#gate.run('catch-up read', command);
     return {
-      readAfter: (afterId) =>
-        this.#gate.run(
-          'catch-up read',
-          (redis) => redis.xrange(key, `(${afterId}`, '+', 'COUNT', this.#settings.readCount) as Promise<RawEntry[]>,
-        ),
+      readAfter: async (afterId) => {
+        const entries = (await read((redis) => redis.xrange(key, afterId, '+', 'COUNT', readCount + 1))) as RawEntry[];
+        if (entries[0]?.[0] === afterId) return { from: afterId, entries: entries.slice(1) };
+        if (afterId === BEFORE_ALL) return { from: afterId, entries: entries.slice(0, readCount) };
+        const before = await read((redis) => redis.xrevrange(key, afterId, '-', 'COUNT', 1));
+        return { from: before[0]?.[0] ?? BEFORE_ALL, entries: entries.slice(0, readCount) };
+      },
       readCount: this.#settings.readCount,
       retryMs: RETRY_MS,
       onError: this.#onError,
@@ -238,6 +268,7 @@ class RedisStreamsAdapter implements BroadcastAdapter {
   }
 
   #drop(key: string): Promise<void> {
+    this.#historyReads.forget(key);
     this.#feeds.get(key)?.close();
     this.#feeds.delete(key);
     return this.#live.unsubscribe(key);

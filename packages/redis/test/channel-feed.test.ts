@@ -4,7 +4,7 @@
  * for during a fill, history waiters, failed reads retried.
  */
 import type { StoredEvent } from '@tidings/core';
-import { ChannelFeed, type RawEntry } from '../src/channel-feed';
+import { ChannelFeed, type RawEntry, type Run } from '../src/channel-feed';
 import { compareStreamIds } from '../src/stream-entry';
 
 /** A stream in memory and a feed over it; reads wait until `answer()` unless `auto`. */
@@ -17,10 +17,14 @@ function setup(options: { auto?: boolean; readCount?: number } = {}) {
   const readCount = options.readCount ?? 100;
   const feed = new ChannelFeed((ev: StoredEvent) => delivered.push(ev.id), {
     readAfter: (afterId) =>
-      new Promise<RawEntry[]>((resolve, reject) => {
+      new Promise<Run>((resolve, reject) => {
         const answer = (fail = false): void => {
           if (fail) reject(new Error('read failed'));
-          else resolve(stream.filter(([id]) => compareStreamIds(id, afterId) > 0).slice(0, readCount));
+          else
+            resolve({
+              from: afterId,
+              entries: stream.filter(([id]) => compareStreamIds(id, afterId) > 0).slice(0, readCount),
+            });
         };
         if (options.auto) answer();
         else reads.push({ afterId, answer });

@@ -1,6 +1,7 @@
 /**
  * The live feed against a real Redis: a killed Pub/Sub connection, one that went silent and a hole in the feed
- * are filled from the stream (nothing lost, nothing twice, in order), every key written carries an expiry, the default replay window,
+ * are filled from the stream (nothing lost, nothing twice, in order), entries the stream lost after delivery are
+ * a gap for history(), every key written carries an expiry, the default replay window,
  * and 1,000 concurrent history reads of one position cost Redis one XRANGE.
  */
 import { describeWith, SHARED_REDIS_URL } from '@tidings/testkit';
@@ -87,6 +88,36 @@ describeWith(['redis'], 'the live feed (Redis on 127.0.0.1:6379)', () => {
     expect(seen.events.at(-1)).toEqual({ id: rawId, data: 'tail' });
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(seen.events).toHaveLength(4);
+    await adapter.close();
+  });
+
+  test('entries the stream lost after this node delivered them (a failover) are a gap for history(), seen live or by a fill', async () => {
+    const adapter = redisAdapter({ redis: SHARED_REDIS_URL, prefix });
+    const seen = collector();
+    const key = channelKey(prefix, 'lost');
+    await adapter.subscribe('lost', seen.onEvent);
+    const marker = await adapter.publish('lost', { data: 'marker' });
+    const lost = [await adapter.publish('lost', { data: 'lost-1' }), await adapter.publish('lost', { data: 'lost-2' })];
+    await seen.next(3);
+    // What a failover to a replica that never got them leaves: the stream without them.
+    await looker().xdel(key, ...lost);
+    // Its next live message says the entry before it is the marker: the feed jumps back.
+    const after = await adapter.publish('lost', { data: 'after' });
+    await seen.next(4);
+    expect(await adapter.history('lost', marker)).toBeUndefined();
+    expect(await adapter.history('lost', lost[0])).toBeUndefined();
+    expect(await adapter.history('lost', after)).toEqual([]);
+
+    // The same seen by a fill: an entry with no live message, then one whose live message shows the hole.
+    const lostAgain = await adapter.publish('lost', { data: 'lost-3' });
+    await seen.next(5);
+    await looker().xdel(key, lostAgain);
+    const silent = (await looker().xadd(key, '*', 'v', '1', 'data', 'no live message'))!;
+    const last = await adapter.publish('lost', { data: 'last' });
+    await seen.next(7);
+    expect(seen.events.slice(4).map((ev) => ev.id)).toEqual([lostAgain, silent, last]);
+    expect(await adapter.history('lost', after)).toBeUndefined();
+    expect(await adapter.history('lost', silent)).toEqual([{ id: last, data: 'last' }]);
     await adapter.close();
   });
 
