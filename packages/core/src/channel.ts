@@ -4,12 +4,13 @@
  * missed from the log, then live events, with no duplicate and no gap at the seam. The channel holds, replays and
  * delivers; its {@link ChannelLog} records, numbers and reads.
  */
-import { type SseEmitter, streamOf } from './emitter.js';
-import type { SseEvent } from './frame.js';
-import { toEvent } from './frame.js';
+import { type EventData, type EventName, type SseEmitter, streamOf } from './emitter.js';
+import { type SseEvent, type SseEventBuilder, toEvent } from './frame.js';
 import { type AnyEmitter, warn } from './internal.js';
 import type { ChannelLog, DeliverEntry, LogEntry } from './log.js';
 import type { StreamHandle } from './stream-handle.js';
+
+type EventMap = Record<string, unknown>;
 
 /** Options of {@link Channel.subscribe}. */
 export interface SubscribeOptions {
@@ -85,7 +86,11 @@ let subscribeStream: (channel: Channel, stream: StreamHandle, filter: Subscriber
  * A named group of streams, made by {@link ChannelRegistry.channel}: each broadcast is encoded once and the same
  * bytes go to every subscriber; with history on, a subscriber that resumes gets what it missed first.
  */
-export class Channel {
+/**
+ * `Events` maps event names to data types, as on `SseEmitter<Events>` (a type only: the same channel object serves
+ * whatever map it is looked up with), so `broadcast(event({ event: 'tick', data }))` is checked like `send`.
+ */
+export class Channel<Events extends EventMap = EventMap> {
   /** The channel's name. */
   readonly name: string;
   readonly #ctx: ChannelContext;
@@ -192,9 +197,17 @@ export class Channel {
    * `SSE_ERR_ADAPTER_UNAVAILABLE` when it does not answer; rejections are pre-handled, so an un-awaited
    * broadcast never crashes the process. Throws `SSE_ERR_INVALID_OPTION` for a `filter` with an adapter.
    */
+  broadcast<N extends EventName<Events>>(
+    ev: SseEventBuilder<N, EventData<Events, N>>,
+    options?: BroadcastOptions,
+  ): Promise<string | undefined>;
+  broadcast<D>(
+    data: D extends SseEventBuilder<string, unknown> ? never : D,
+    options?: BroadcastOptions,
+  ): Promise<string | undefined>;
   broadcast(value: unknown, options: BroadcastOptions = {}): Promise<string | undefined> {
     const live = this.#live();
-    if (live !== this) return live.broadcast(value, options);
+    if (live !== this) return (live as Channel).broadcast(value, options);
     if (this.#subscribers === undefined) this.#ctx.idle(this);
     return this.#log!.append(toEvent(value), options);
   }

@@ -134,7 +134,7 @@ export class ChannelRegistry {
   }
 
   /** The channel called `name`, created on first use. Throws `SSE_ERR_INVALID_CHANNEL` for a bad name. */
-  channel(name: string): Channel {
+  channel<Events extends Record<string, unknown> = Record<string, unknown>>(name: string): Channel<Events> {
     let channel = this.#channels.get(name);
     if (channel === undefined) {
       checkChannelName(name);
@@ -142,7 +142,7 @@ export class ChannelRegistry {
       this.#channels.set(name, channel);
       this.#lifecycle?.idle(channel);
     }
-    return channel;
+    return channel as Channel<Events>;
   }
 
   /**

@@ -56,3 +56,22 @@ test('event() keeps the fields it was given; an emitter without a map takes any 
   expect(() => event({ event: 5 })).toThrow(expect.objectContaining({ code: 'SSE_ERR_INVALID_FIELD' }));
   untyped.complete();
 });
+
+test('a channel looked up with an event map types its broadcasts like an emitter of that map', async () => {
+  const { ChannelRegistry } = await import('@tidings/core');
+  const registry = new ChannelRegistry();
+  const channel = registry.channel<Events>('typed');
+  const ids = [
+    await channel.broadcast(event({ event: 'add', data: item })),
+    await channel.broadcast(event({ event: 'remove', data: 3 })),
+    await channel.broadcast('plain data is an unnamed event'),
+  ];
+  // @ts-expect-error: 'add' carries an Item, not a number
+  void channel.broadcast(event({ event: 'add', data: 3 }));
+  // @ts-expect-error: an event name the map does not have
+  void channel.broadcast(event({ event: 'rename', data: item }));
+  expect(ids.every((id) => typeof id === 'string')).toBe(true);
+  // The map is a type only: the same channel object serves every lookup of that name.
+  expect(registry.channel('typed')).toBe(channel);
+  await registry.close();
+});
