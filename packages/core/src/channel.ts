@@ -3,6 +3,9 @@
  * bytes are written to every subscriber; a subscriber that comes back with a Last-Event-ID first gets what it
  * missed from the log, then live events, with no duplicate and no gap at the seam. The channel holds, replays and
  * delivers; its {@link ChannelLog} records, numbers and reads.
+ *
+ * Over 350 lines on purpose: holding, replaying and delivering all act on one subscriber state (held entries, what
+ * the replay sent, the seam); split apart, they would share it through a second internal interface.
  */
 import { type EventData, type EventName, type SseEmitter, streamOf } from './emitter.js';
 import { type SseEvent, type SseEventBuilder, toEvent } from './frame.js';
