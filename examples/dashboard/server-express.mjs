@@ -6,10 +6,10 @@ import { closeOnSignals, createDemo, listenAddress, pageFiles, RETRY_MS } from '
 
 const demo = await createDemo('express');
 const app = express();
-// `authorize` guards res.sseChannel(): the private feed's bearer token (see demo.authorize).
+// `authorize` guards res.sseChannel() (the private feed's bearer token) and res.sseRun() (see demo.authorize).
 const streams = sse({
   registry: demo.registry,
-  authorize: (req, channel) => demo.authorize(req.headers.authorization, channel),
+  authorize: (req, channel, info) => demo.authorize(req.headers.authorization, channel, info),
 });
 app.use(streams);
 app.use(express.json());

@@ -5,10 +5,10 @@ import { closeOnSignals, createDemo, listenAddress, pageFiles, RETRY_MS } from '
 
 const demo = await createDemo('fastify');
 const app = Fastify({ logger: { level: 'warn' }, forceCloseConnections: true });
-// `authorize` guards reply.sseChannel(): the private feed's bearer token (see demo.authorize).
+// `authorize` guards reply.sseChannel() (the private feed's bearer token) and reply.sseRun() (see demo.authorize).
 await app.register(ssePlugin, {
   registry: demo.registry,
-  authorize: (request, channel) => demo.authorize(request.headers.authorization, channel),
+  authorize: (request, channel, info) => demo.authorize(request.headers.authorization, channel, info),
 });
 
 for (const [path, file] of Object.entries(pageFiles)) {

@@ -171,9 +171,10 @@ export async function createDemo(flavour) {
     /**
      * The adapters' `authorize` for `/channels/:name` (the private feed): a bearer token from /login, else 401;
      * with one, only the chat channel (403 for any other). `EventSource` cannot send this header: the page uses
-     * @tidings/client.
+     * @tidings/client. Runs (`{ kind: 'run' }`) are open to anyone who has the run's id, as in the Generation card.
      */
-    authorize(authorization, channel) {
+    authorize(authorization, channel, info) {
+      if (info?.kind === 'run') return true;
       const token = /^Bearer (\S+)$/.exec(authorization ?? '')?.[1];
       if (token === undefined || !sessions.has(token)) return 401;
       return channel === 'chat' ? true : 403;
