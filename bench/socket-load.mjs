@@ -10,8 +10,8 @@
 //   { cmd: 'drop' } → destroys every socket (the client going away), keeps the connections' state.
 //   { cmd: 'close' } → exits.
 import { connect } from 'node:net';
-import { answerCalls } from './lib/workers.mjs';
 import { StreamReader } from './lib/stream-reader.mjs';
+import { answerCalls } from './lib/workers.mjs';
 
 /** Every socket reads into this one buffer (`onread`); the reader copies what it keeps. */
 const READ_BUFFER = Buffer.allocUnsafe(256 * 1024);

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { makePayload } from './lib/payload.mjs';
 import { answerCalls, fileLimits, placement, startWorker } from './lib/workers.mjs';
-import { HEADERS, frame } from './variants/common.mjs';
+import { frame, HEADERS } from './variants/common.mjs';
 
 /** Events every client reads before it goes away (so it has a Last-Event-ID). */
 const WARM_EVENTS = 5;
@@ -93,7 +93,13 @@ async function storm(kind, o) {
   const client = await startWorker(join(here, 'socket-load.mjs'), [], { core: 1 });
   try {
     const paths = ['/storm'];
-    const first = await client.call('open', { port: server.port, paths, count: o.clients, wave: 250, events: WARM_EVENTS });
+    const first = await client.call('open', {
+      port: server.port,
+      paths,
+      count: o.clients,
+      wave: 250,
+      events: WARM_EVENTS,
+    });
     if (first.failed > 0) throw new Error(`storm: ${first.failed} of ${o.clients} first connections failed`);
     await server.call('broadcast', { events: WARM_EVENTS, size: o.size });
     const warm = await client.call('expect', {});
@@ -106,8 +112,7 @@ async function storm(kind, o) {
       paths,
       count: o.clients,
       resume: true,
-      ids: ids ?? undefined,
-      events: 0,
+      ids,
     });
     const caughtUp = await client.call('expect', {});
     const { failed } = await reopened;
@@ -128,7 +133,7 @@ function row(r, floor, o) {
   const ratio = (a, b) => (r === floor || a === null || b === null ? '' : ` (${(a / b).toFixed(2)}×)`);
   const c = r.caughtUp;
   return [
-    r.kind === 'tidings' ? 'Tidings (node:http), replays 20 each' : 'raw node:http, replays nothing (floor)',
+    r.kind === 'tidings' ? `Tidings (node:http), replays ${o.missed} each` : 'raw node:http, replays nothing (floor)',
     `${ms(c.allHeadsMs)}${ratio(c.allHeadsMs, floor.caughtUp.allHeadsMs)}`,
     `${ms(c.allCaughtUpMs)}${ratio(c.allCaughtUpMs, floor.caughtUp.allCaughtUpMs)}`,
     `${r.cpuMs.toFixed(0)}${ratio(r.cpuMs, floor.cpuMs)}`,
