@@ -1,5 +1,5 @@
 // Many channels (issue 12), on the built packages (`pnpm build` first). `pnpm bench --scenario channels` or:
-//   node bench/channels.mjs [--quick] [--touched 200000] [--active 10000] [--rounds 5] [--ttl 15000] [--size 100]
+//   node bench/channels.mjs [--quick] [--touched 200000] [--active 10000] [--rounds 5] [--ttl 15000 (--quick: 2000)] [--size 100]
 // One server process (node --expose-gc, core 0) with a ChannelRegistry({ historyTtl: ttl }); one load client
 // (socket-load.mjs, core 1) on raw sockets. In order, on the same server:
 //   1. `active` channel names made and left empty: heap per empty channel in memory; then the ttl drops them.
@@ -159,7 +159,7 @@ async function main() {
       touched: { type: 'string' },
       active: { type: 'string' },
       rounds: { type: 'string', default: '5' },
-      ttl: { type: 'string', default: '15000' },
+      ttl: { type: 'string' },
       size: { type: 'string', default: '100' },
       scenario: { type: 'string' },
     },
@@ -168,7 +168,7 @@ async function main() {
     touched: Number(values.touched ?? (values.quick ? 20_000 : 200_000)),
     active: Number(values.active ?? (values.quick ? 1_000 : 10_000)),
     rounds: Number(values.rounds),
-    ttl: Number(values.ttl),
+    ttl: Number(values.ttl ?? (values.quick ? 2_000 : 15_000)),
     size: Number(values.size),
   };
   console.log(
