@@ -4,6 +4,7 @@
 // (bench/results/). `--before <checkout>` also runs every Tidings variant on the build in another checkout (a
 // `git worktree` of an earlier commit, built with `pnpm build`), as `<variant>@before`, in the same run.
 // `pnpm bench --scenario client [--quick] [--rounds N]`: the client's figures instead (client-parse.mjs, client-size.mjs).
+// `pnpm bench --scenario runs|channels|storm [--quick]`: runs.mjs, channels.mjs, storm.mjs.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
@@ -35,9 +36,11 @@ if (option('scenario') === 'client') {
   process.exit(0);
 }
 
-// `--scenario runs`: runs against channel broadcast, its own script (bench/runs.mjs) with the remaining options.
-if (option('scenario') === 'runs') {
-  const { status } = spawnSync(process.execPath, [join(here, 'runs.mjs'), ...argv], { stdio: 'inherit' });
+// `--scenario runs` (runs against channel broadcast), `--scenario channels` (memory and CPU of many channels) and
+// `--scenario storm` (a reconnect storm): each its own script (bench/<scenario>.mjs) with the remaining options.
+if (['runs', 'channels', 'storm'].includes(option('scenario'))) {
+  const script = join(here, `${option('scenario')}.mjs`);
+  const { status } = spawnSync(process.execPath, [script, ...argv], { stdio: 'inherit' });
   process.exit(status ?? 1);
 }
 const quick = flag('quick');

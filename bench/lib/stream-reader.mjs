@@ -1,6 +1,7 @@
 // Reads one raw HTTP/1.1 event-stream response: the status line and headers, the chunked transfer coding
 // (or a plain body), then event-stream frames. For every frame with a `data:` line in the bench payload
-// format (`<seq> <send µs> ...`) it calls `onEvent(seq, sentUs)`. Allocates nothing per frame.
+// format (`<seq> <send µs> ...`) it calls `onEvent(seq, sentUs, id)`. Allocates nothing per frame unless asked
+// for the frame's `id:` line (`readIds`).
 
 const HEAD = 0;
 const SIZE = 1;
@@ -13,6 +14,7 @@ const DONE = 6;
 const HEAD_END = Buffer.from('\r\n\r\n');
 const FRAME_END = Buffer.from('\n\n');
 const DATA_FIELD = Buffer.from('data:');
+const ID_FIELD = Buffer.from('id:');
 
 export class StreamReader {
   state = HEAD;
@@ -30,11 +32,16 @@ export class StreamReader {
   partial = null;
   onEvent;
   onHead;
+  readIds;
 
-  /** `onHead(status)` runs once the response head is in; `onEvent(seq, sentUs)` for each bench event. */
-  constructor(onHead, onEvent) {
+  /**
+   * `onHead(status)` runs once the response head is in; `onEvent(seq, sentUs, id)` for each bench event, `id`
+   * the frame's `id:` value (a string) when `readIds` is true, else undefined.
+   */
+  constructor(onHead, onEvent, readIds = false) {
     this.onHead = onHead;
     this.onEvent = onEvent;
+    this.readIds = readIds;
   }
 
   /** Feeds bytes read from the socket; keeps nothing of `buf` past the call (it may be reused). */
@@ -147,8 +154,20 @@ export class StreamReader {
       sent = sent * 10 + (c - 48);
       c = buf[++p];
     }
-    this.onEvent(seq, sent);
+    this.onEvent(seq, sent, this.readIds ? frameId(buf, start, end) : undefined);
   }
+}
+
+/** The value of the frame's `id:` line (one optional space after the colon), or undefined without one. */
+function frameId(buf, start, end) {
+  let p = buf.indexOf(ID_FIELD, start);
+  while (p !== -1 && p < end && p !== start && buf[p - 1] !== 10) p = buf.indexOf(ID_FIELD, p + 1);
+  if (p === -1 || p >= end) return undefined;
+  p += 3;
+  if (buf[p] === 32) p++;
+  let lineEnd = buf.indexOf(10, p);
+  if (lineEnd === -1 || lineEnd > end) lineEnd = end;
+  return buf.toString('latin1', p, lineEnd);
 }
 
 function hexValue(c) {

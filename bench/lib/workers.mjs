@@ -88,3 +88,15 @@ export function startWorker(script, args, { core, nodeArgs = [], env, executable
     }
   }
 }
+
+/**
+ * The child side of startWorker: answers each `{ id, cmd, ...fields }` message with `{ id, ...(await
+ * handlers[cmd](fields)) }`, then says it is ready with `ready` (e.g. the port it listens on).
+ */
+export function answerCalls(handlers, ready = {}) {
+  process.on('message', async (msg) => {
+    const result = (await handlers[msg.cmd](msg)) ?? {};
+    process.send({ id: msg.id, ...result });
+  });
+  process.send({ ready: true, ...ready });
+}
