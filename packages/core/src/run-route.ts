@@ -49,13 +49,14 @@ const HEADER_TEXT = /^[\x20-\x7e]+$/;
  */
 export async function decideRunRoute(request: RunRouteRequest): Promise<RunRouteVerdict> {
   const { registry, id, location } = request;
-  if (location !== undefined && (typeof location !== 'string' || !HEADER_TEXT.test(location))) {
-    throw new SseInvalidOptionError('location must be a non-empty URL of visible ASCII characters, e.g. `/runs/<id>`.');
-  }
   try {
     checkRunId(id);
   } catch (err) {
     return { answer: refusalOf(err as SseInvalidRunIdError) };
+  }
+  // After the id: a location made from a hostile id (`/runs/${id}`) is that id's 400, not a server error.
+  if (location !== undefined && (typeof location !== 'string' || !HEADER_TEXT.test(location))) {
+    throw new SseInvalidOptionError('location must be a non-empty URL of visible ASCII characters, e.g. `/runs/<id>`.');
   }
   const verdict = await request.authorize(`run:${id}`, RUN);
   if (verdict !== true) return { answer: refusalOf(new SseUnauthorizedError(verdict === 401 ? 401 : 403)) };

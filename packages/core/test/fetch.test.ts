@@ -308,6 +308,9 @@ describe('sseRunResponse()', () => {
         run: null,
       });
     }
+    // A location made from a hostile id is that id's 400, not an option error.
+    const fromId = await sseRunResponse(new Request('http://test/'), 'a\nb', { registry, location: '/runs/a\nb' });
+    expect(fromId.status).toBe(400);
     expect(asked).toEqual([]); // a bad id never reaches authorize (nor the store)
     expect(await refused('missing')).toMatchObject({ status: 404, body: { error: 'SSE_ERR_RUN_NOT_FOUND' } });
     expect(await refused('job', 401)).toMatchObject({ status: 401, body: { error: 'SSE_ERR_UNAUTHORIZED' } });
