@@ -2,7 +2,7 @@
  * The same scenarios on every runtime, against two servers with the same routes: handlers/tidings.mjs
  * (`sseResponse()` from the built @tidings/core, as each runtime resolves it) and handlers/hono.mjs (Hono with
  * @tidings/hono): exact frames, channel fan-out and Last-Event-ID replay, cleanup when the client leaves, a
- * stalled reader closed, refusals, keep-alive, hostile input. Needs `pnpm build` first.
+ * stalled reader closed, refusals, keep-alive, runs, hostile input. Needs `pnpm build` first.
  */
 import { connect } from 'node:net';
 import * as path from 'node:path';
@@ -144,6 +144,43 @@ describe.each(cases)('%s, %s', (runtime, serverName) => {
     client.leave();
     expect(client.comments).toBeGreaterThanOrEqual(3); // the opening comment and at least two pings
     expect(client.events).toEqual([]);
+  });
+
+  test('runs: the whole run from its start, then live, the end frame and the end; 204 after it; 404; 400', async () => {
+    const id = `run-${serverName}`;
+    const run = async (action: string, data = ''): Promise<{ id: string }> =>
+      (await (await fetch(`${base}/run?id=${id}&do=${action}&data=${data}`)).json()) as { id: string };
+    await run('create');
+    await run('append', 'one');
+    await run('append', 'two');
+    const client = await openSse(`${base}/runs/${id}`);
+    expect([client.status, client.headers.get('tidings-run'), client.headers.get('content-location')]).toEqual([
+      200,
+      id,
+      `/runs/${id}`,
+    ]);
+    expect((await client.waitFor(2)).map((e) => e.data)).toEqual(['one', 'two']);
+    await run('append', 'three');
+    await run('end');
+    await client.ended;
+    expect(client.events.map((e) => [e.event, e.data])).toEqual([
+      [undefined, 'one'],
+      [undefined, 'two'],
+      [undefined, 'three'],
+      ['end', '{"state":"ended"}'],
+    ]);
+    const back = await fetch(`${base}/runs/${id}`, { headers: { 'last-event-id': client.events[3]!.id! } });
+    expect([back.status, back.headers.get('tidings-run'), await back.text()]).toEqual([204, id, '']);
+    const missing = await fetch(`${base}/runs/no-such-run`);
+    expect([missing.status, ((await missing.json()) as { error: string }).error]).toEqual([
+      404,
+      'SSE_ERR_RUN_NOT_FOUND',
+    ]);
+    const hostile = await fetch(`${base}/runs/${encodeURIComponent('a\r\nb')}`);
+    expect([hostile.status, ((await hostile.json()) as { error: string }).error]).toEqual([
+      400,
+      'SSE_ERR_INVALID_RUN_ID',
+    ]);
   });
 
   test('hostile input: CR/LF in an event name from the request, a bad Last-Event-ID', async () => {

@@ -3,7 +3,13 @@
  * `Request` in, a `Response` out, with the same emitter, channels, replay, modes, limits and slow-client policy as
  * on Node responses. The body is a {@link WebStreamTransport}. Free of Node-only imports.
  */
-import { refusalOf, type SseAuthorization, type SseRefusal } from './admission.js';
+import {
+  refusalOf,
+  type SseAuthorization,
+  type SseAuthorizeInfo,
+  type SseNoContent,
+  type SseRefusal,
+} from './admission.js';
 import { SseEmitter, streamOf } from './emitter.js';
 import { checkEmitterOptions, type SseEmitterOptions } from './emitter-options.js';
 import {
@@ -42,9 +48,14 @@ export interface SseResponseOptions extends SseEmitterOptions {
 
 /**
  * Decides whether `request` may subscribe to `channel` (before any byte of stream; may be async): `true` admits
- * it, `false` or `403` answers 403, `401` answers 401.
+ * it, `false` or `403` answers 403, `401` answers 401. For a run, `channel` is `run:<id>` and `info` is
+ * `{ kind: 'run' }`.
  */
-export type SseFetchAuthorize = (request: Request, channel: string) => SseAuthorization | Promise<SseAuthorization>;
+export type SseFetchAuthorize = (
+  request: Request,
+  channel: string,
+  info?: SseAuthorizeInfo,
+) => SseAuthorization | Promise<SseAuthorization>;
 
 /** Options of {@link sseChannelResponse}: {@link SseResponseOptions} with the registry required, and `authorize`. */
 export interface SseChannelResponseOptions extends SseResponseOptions {
@@ -177,8 +188,9 @@ export async function sseChannelResponse<Events extends EventMap = EventMap>(
   return sseResponse<Events>(request, (em) => registry.channel(name).subscribe(em), rest);
 }
 
-/** A refusal (503, 401, 403, 400) as a plain JSON `Response`. */
-export function refusalResponse(refusal: SseRefusal): Response {
+/** A refusal (503, 401, 403, 400, 404) as a plain JSON `Response`; a 204 as an empty one. */
+export function refusalResponse(refusal: SseRefusal | SseNoContent): Response {
+  if (refusal.body === undefined) return new Response(null, { status: refusal.status, headers: refusal.headers });
   const answer = jsonAnswer(refusal.status, refusal.body, refusal.headers);
   return new Response(answer.text, { status: answer.status, headers: answer.headers });
 }

@@ -1,30 +1,17 @@
 /**
- * The run route (`res.sseRun(id)` / `reply.sseRun(id)`): an id taken from the request is checked (400), the client
- * authorized as `run:<id>` (401/403), the run found (404), a client that has the whole of an ended run answered
- * 204 so EventSource stops, and anyone else given a stream subscribed to the run, with `Tidings-Run` (and
- * `Content-Location`). Every refusal is a whole answer written before any byte of stream.
+ * The run route on Node responses (`res.sseRun(id)` / `reply.sseRun(id)`): what to answer is decided by
+ * `decideRunRoute()` (400/401/403/404/204, shared with the Fetch `sseRunResponse()`); a refusal is a whole answer
+ * written before any byte of stream, anyone else gets a stream subscribed to the run, with `Tidings-Run` (and
+ * `Content-Location`).
  */
 import type { OutgoingHttpHeaders } from 'node:http';
-import {
-  refusalOf,
-  type SseAuthorization,
-  type SseAuthorizeInfo,
-  type SseNoContent,
-  type SseRefusal,
-} from './admission.js';
+import type { SseAuthorization, SseAuthorizeInfo, SseNoContent, SseRefusal } from './admission.js';
 import type { SseEmitter } from './emitter.js';
 import type { SseEmitterOptions } from './emitter-options.js';
-import {
-  SseInvalidOptionError,
-  type SseInvalidRunIdError,
-  SseRunNotFoundError,
-  SseUnauthorizedError,
-} from './errors.js';
 import type { SseExchange } from './host.js';
 import type { ChannelRegistry } from './registry.js';
 import { readLastEventId } from './request.js';
-import { hasWholeRun } from './run.js';
-import { checkRunId } from './run-id.js';
+import { decideRunRoute } from './run-route.js';
 
 type EventMap = Record<string, unknown>;
 
@@ -51,11 +38,6 @@ export interface RunRouteHost {
   open<Events extends EventMap>(exchange: SseExchange, overrides: SseEmitterOptions): SseEmitter<Events>;
 }
 
-const RUN: SseAuthorizeInfo = Object.freeze({ kind: 'run' });
-
-/** What `location` may hold: visible ASCII and spaces (anything else cannot be a header value). */
-const HEADER_TEXT = /^[\x20-\x7e]+$/;
-
 /**
  * Serves run `id` to this request (see the file comment). Resolves to the emitter, or `undefined` when no stream
  * opened. Rejects with what `authorize` threw; throws `SSE_ERR_INVALID_OPTION` for a `location` that cannot be a
@@ -68,35 +50,20 @@ export async function openRunStream<Events extends EventMap = EventMap>(
   options: RunStreamOptions = {},
 ): Promise<SseEmitter<Events> | undefined> {
   const { location, ...overrides } = options;
-  if (location !== undefined && (typeof location !== 'string' || !HEADER_TEXT.test(location))) {
-    throw new SseInvalidOptionError('location must be a non-empty URL of visible ASCII characters, e.g. `/runs/<id>`.');
-  }
-  try {
-    checkRunId(id);
-  } catch (err) {
-    host.answer(exchange, refusalOf(err as SseInvalidRunIdError));
+  const verdict = await decideRunRoute({
+    registry: host.registry,
+    id,
+    location,
+    lastEventId: readLastEventId(exchange.req).lastEventId,
+    authorize: (name, info) => host.authorize(exchange, name, info),
+  });
+  if ('answer' in verdict) {
+    host.answer(exchange, verdict.answer);
     return undefined;
   }
-  const verdict = await host.authorize(exchange, `run:${id}`, RUN);
-  if (verdict !== true) {
-    host.answer(exchange, refusalOf(new SseUnauthorizedError(verdict === 401 ? 401 : 403)));
-    return undefined;
-  }
-  const run = await host.registry.findRun(id);
-  if (run === undefined) {
-    host.answer(exchange, refusalOf(new SseRunNotFoundError()));
-    return undefined;
-  }
-  const headers: Record<string, string> = { 'tidings-run': id };
-  if (location !== undefined) headers['content-location'] = location;
-  if (hasWholeRun(run, readLastEventId(exchange.req).lastEventId)) {
-    // Nothing more will ever come: 204 is what makes an EventSource stop reconnecting.
-    host.answer(exchange, { status: 204, headers: { ...headers, 'cache-control': 'no-store' } });
-    return undefined;
-  }
-  const em = host.open<Events>(withHeaders(exchange, headers), overrides);
+  const em = host.open<Events>(withHeaders(exchange, verdict.headers), overrides);
   if (em.state === 'completed') return undefined;
-  run.subscribe(em);
+  verdict.run.subscribe(em);
   return em;
 }
 

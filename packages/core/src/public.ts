@@ -60,6 +60,7 @@ export {
   sseChannelResponse,
   sseResponse,
 } from './fetch.js';
+export { type SseRunResponseOptions, sseRunResponse } from './fetch-runs.js';
 export {
   type EncodeOptions,
   encodeComment,

@@ -3,7 +3,16 @@
  * pull pace as backpressure, the client leaving (signal or cancel), short polling, refusals, handler results.
  * The same over real sockets and runtimes: test/runtimes/scenarios.test.ts.
  */
-import { ChannelRegistry, event, SseEmitter, sseChannelResponse, sseResponse, WebStreamTransport } from '@tidings/core';
+import {
+  ChannelRegistry,
+  event,
+  SseEmitter,
+  sseChannelResponse,
+  sseResponse,
+  sseRunResponse,
+  WebStreamTransport,
+} from '@tidings/core';
+import { createParser, type EventSourceMessage } from 'eventsource-parser';
 
 const decoder = new TextDecoder();
 
@@ -215,5 +224,107 @@ describe('sseResponse()', () => {
     expect((await refused('ok', 401)).status).toBe(401);
     expect((await refused('ok', false)).status).toBe(403);
     expect(open.channel('ok').size).toBe(0);
+  });
+});
+
+/** The events of an SSE body, parsed by eventsource-parser. */
+function parseEvents(text: string): EventSourceMessage[] {
+  const events: EventSourceMessage[] = [];
+  const parser = createParser({ onEvent: (message) => events.push(message) });
+  parser.feed(text);
+  return events;
+}
+
+describe('sseRunResponse()', () => {
+  test('a late client gets the run from its start, then live, then the end frame, and the response ends', async () => {
+    const registry = new ChannelRegistry();
+    const run = registry.createRun({ id: 'job-1' });
+    await run.append('one');
+    await run.append('two');
+    const response = await sseRunResponse(new Request('http://test/runs/job-1'), 'job-1', {
+      registry,
+      location: '/runs/job-1',
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('tidings-run')).toBe('job-1');
+    expect(response.headers.get('content-location')).toBe('/runs/job-1');
+    expect(response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+    const body = response.text(); // ends only when the run ends
+    await run.append('three');
+    await run.end();
+    const events = parseEvents(await body);
+    expect(events.map((e) => [e.event, e.data])).toEqual([
+      [undefined, 'one'],
+      [undefined, 'two'],
+      [undefined, 'three'],
+      ['end', '{"state":"ended"}'],
+    ]);
+    expect(new Set(events.map((e) => e.id)).size).toBe(4); // the end frame has an id of its own
+    expect(registry.stats().connections).toBe(0);
+  });
+
+  test('204 to a client with the end id (or the last event id); the rest, the end frame and the end to one that missed some', async () => {
+    const registry = new ChannelRegistry();
+    const run = registry.createRun({ id: 'done' });
+    const first = await run.append('one');
+    const last = await run.append('two');
+    await run.end();
+    const whole = parseEvents(await (await sseRunResponse(new Request('http://test/'), 'done', { registry })).text());
+    const endId = whole.at(-1)!.id!;
+    for (const id of [endId, last]) {
+      const again = await sseRunResponse(new Request('http://test/', { headers: { 'last-event-id': id } }), 'done', {
+        registry,
+        location: '/runs/done',
+      });
+      expect(again.status).toBe(204);
+      expect(again.headers.get('tidings-run')).toBe('done');
+      expect(again.headers.get('content-location')).toBe('/runs/done');
+      expect(await again.text()).toBe('');
+    }
+    const missed = await sseRunResponse(new Request(`http://test/?lastEventId=${encodeURIComponent(first)}`), 'done', {
+      registry,
+    });
+    expect(parseEvents(await missed.text()).map((e) => e.data)).toEqual(['two', '{"state":"ended"}']);
+  });
+
+  test('refusals before any stream: 400 for a hostile id, 404, 401/403 from authorize(request, run:<id>, { kind }), 503', async () => {
+    const registry = new ChannelRegistry({ maxConnections: 1 });
+    registry.createRun({ id: 'job' });
+    const asked: unknown[] = [];
+    const refused = async (id: string, verdict: boolean | 401 | 403 = true) => {
+      const response = await sseRunResponse(new Request('http://test/'), id, {
+        registry,
+        authorize: (request, name, info) => {
+          asked.push([request.url, name, info]);
+          return verdict;
+        },
+      });
+      return { status: response.status, body: await response.json(), run: response.headers.get('tidings-run') };
+    };
+    for (const hostile of ['a\r\nSet-Cookie: x=1', 'x'.repeat(10 * 1024), '', '../etc', 'a b']) {
+      expect(await refused(hostile)).toEqual({
+        status: 400,
+        body: expect.objectContaining({ error: 'SSE_ERR_INVALID_RUN_ID' }),
+        run: null,
+      });
+    }
+    // A location made from a hostile id is that id's 400, not an option error.
+    const fromId = await sseRunResponse(new Request('http://test/'), 'a\nb', { registry, location: '/runs/a\nb' });
+    expect(fromId.status).toBe(400);
+    expect(asked).toEqual([]); // a bad id never reaches authorize (nor the store)
+    expect(await refused('missing')).toMatchObject({ status: 404, body: { error: 'SSE_ERR_RUN_NOT_FOUND' } });
+    expect(await refused('job', 401)).toMatchObject({ status: 401, body: { error: 'SSE_ERR_UNAUTHORIZED' } });
+    expect(await refused('job', false)).toMatchObject({ status: 403 });
+    expect(asked.at(-1)).toEqual(['http://test/', 'run:job', { kind: 'run' }]);
+    const ac = new AbortController();
+    const open = await sseRunResponse(new Request('http://test/', { signal: ac.signal }), 'job', { registry });
+    expect(open.status).toBe(200);
+    expect(await refused('job')).toMatchObject({ status: 503, body: { error: 'SSE_ERR_TOO_MANY_CONNECTIONS' } });
+    ac.abort();
+    await tick();
+    expect(registry.stats().connections).toBe(0);
+    await expect(sseRunResponse(new Request('http://test/'), 'job', { registry, location: 'a\nb' })).rejects.toThrow(
+      expect.objectContaining({ code: 'SSE_ERR_INVALID_OPTION' }),
+    );
   });
 });

@@ -5,10 +5,13 @@
  */
 import {
   type SseAuthorization,
+  type SseAuthorizeInfo,
   SseEmitter,
+  type SseFetchAuthorize,
   type SseResponseOptions,
   sseChannelResponse,
   sseResponse,
+  sseRunResponse,
 } from '@tidings/core';
 import type { Context, Env, Handler, Input } from 'hono';
 
@@ -43,10 +46,14 @@ export function sse<
   return (c) => sseResponse<Events>(c.req.raw, (em) => handler(c, em), options);
 }
 
-/** Decides whether the request of `c` may subscribe to `channel`: `true` admits it, `false`/`403` → 403, `401` → 401. */
+/**
+ * Decides whether the request of `c` may subscribe to `channel`: `true` admits it, `false`/`403` → 403, `401` → 401.
+ * For a run, `channel` is `run:<id>` and `info` is `{ kind: 'run' }`.
+ */
 export type SseHonoAuthorize<E extends Env, P extends string, I extends Input> = (
   c: Context<E, P, I>,
   channel: string,
+  info?: SseAuthorizeInfo,
 ) => SseAuthorization | Promise<SseAuthorization>;
 
 /** Options of {@link sseChannel}: `sseResponse()`'s with the registry required, and `authorize`. */
@@ -73,6 +80,52 @@ export function sseChannel<
   return (c) =>
     sseChannelResponse<Events>(c.req.raw, typeof name === 'function' ? name(c) : name, {
       ...rest,
-      authorize: authorize && ((_request, channel) => authorize(c, channel)),
+      authorize: askingWith(c, authorize),
     });
+}
+
+/** Options of {@link sseRun}: {@link SseChannelOptions}, and `location`. */
+export interface SseRunOptions<E extends Env = Env, P extends string = string, I extends Input = Input>
+  extends SseChannelOptions<E, P, I> {
+  /**
+   * Sent as `Content-Location` (e.g. `/runs/<id>`): where a client whose POST started the run resumes with GET. A
+   * function of the context gives it per request (e.g. `(c) => \`/runs/${c.req.param('id')}\``).
+   */
+  location?: string | ((c: Context<E, P, I>) => string | undefined);
+}
+
+/**
+ * A Hono handler that streams a run of `options.registry` (`registry.createRun()`): from its start (or after the
+ * request's Last-Event-ID), then live, then the `end` frame, and the response ends, with `Tidings-Run: <id>` (and
+ * `Content-Location` with `location`). `id` is the run's id, or a function of the context (e.g.
+ * `(c) => c.req.param('id')`; no id is an invalid one); `location` likewise. Answered before any byte of stream, as plain responses: 400
+ * `SSE_ERR_INVALID_RUN_ID` for an id that is not 1–256 URL-safe characters, `authorize(c, 'run:<id>', { kind:
+ * 'run' })` 401/403, 404 `SSE_ERR_RUN_NOT_FOUND`, 204 to a client that has the whole of an ended run (EventSource
+ * stops), 503 past `maxConnections`. The handler rejects with what `authorize` threw, and with
+ * `SSE_ERR_INVALID_OPTION` for a `location` that cannot be a header value (Hono's error handling gets both).
+ *
+ * @example
+ * app.get('/runs/:id', sseRun((c) => c.req.param('id'), { registry, location: (c) => `/runs/${c.req.param('id')}` }));
+ */
+export function sseRun<
+  Events extends EventMap = EventMap,
+  E extends Env = Env,
+  P extends string = string,
+  I extends Input = Input,
+>(id: string | ((c: Context<E, P, I>) => string | undefined), options: SseRunOptions<E, P, I>): Handler<E, P, I> {
+  const { authorize, location, ...rest } = options;
+  return (c) =>
+    sseRunResponse<Events>(c.req.raw, (typeof id === 'function' ? id(c) : id) ?? '', {
+      ...rest,
+      authorize: askingWith(c, authorize),
+      location: typeof location === 'function' ? location(c) : location,
+    });
+}
+
+/** Core's `authorize(request, channel, info)` asking Hono's `authorize(c, channel, info)` about this request. */
+function askingWith<E extends Env, P extends string, I extends Input>(
+  c: Context<E, P, I>,
+  authorize: SseHonoAuthorize<E, P, I> | undefined,
+): SseFetchAuthorize | undefined {
+  return authorize && ((_request, channel, info) => authorize(c, channel, info));
 }

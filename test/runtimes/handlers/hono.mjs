@@ -1,8 +1,8 @@
-// The same scenario server as tidings.mjs, written with Hono and @tidings/hono (sse(), sseChannel()), behind
+// The same scenario server as tidings.mjs, written with Hono and @tidings/hono (sse(), sseChannel(), sseRun()), behind
 // Hono's CORS middleware (whose headers the streams must keep). Errors a handler throws before its stream
 // (an invalid event name) go through Hono's onError.
 import { event } from '@tidings/core';
-import { sse, sseChannel } from '@tidings/hono';
+import { sse, sseChannel, sseRun } from '@tidings/hono';
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { admin, limited, streamOptions, ticks, verdict } from './scenario-state.mjs';
@@ -36,6 +36,10 @@ app.get(
     em.send(event({ event: c.req.query('event'), data: 'named' }));
     em.complete();
   }),
+);
+app.get(
+  '/runs/:id',
+  sseRun((c) => c.req.param('id'), { ...streamOptions, location: (c) => c.req.path }),
 );
 app.get('*', async (c) => (await admin(c.req.raw)) ?? c.text('tidings scenarios (hono)'));
 app.onError((err, c) => (err.code ? c.json({ error: err.code }, 400) : c.text('failed', 500)));

@@ -3,6 +3,7 @@
 //   /publish?channel=&data=        broadcasts data and answers the id
 //   /flood?channel=&count=&size=   broadcasts `count` events of `size` bytes, one per turn
 //   /stats?channel=                registry.stats() and the channel's size, as JSON
+//   /run?id=&do=create|append|end&data=   makes run `id`, appends `data` to it (answers the id) or ends it
 import { ChannelRegistry } from '@tidings/core';
 
 export const registry = new ChannelRegistry({ history: 50 });
@@ -32,11 +33,22 @@ export async function admin(request) {
     case '/flood':
       await flood(q('channel'), Number(q('count')), Number(q('size')));
       return Response.json({ done: true });
+    case '/run':
+      return Response.json(await runAction(q('id'), q('do'), q('data')));
     case '/stats':
       return Response.json({ ...registry.stats(), size: registry.channel(q('channel')).size });
     default:
       return undefined;
   }
+}
+
+/** What `/run` does to run `id` of the registry. */
+async function runAction(id, action, data) {
+  if (action === 'create') return { id: registry.createRun({ id }).id };
+  const run = await registry.findRun(id);
+  if (action === 'append') return { id: await run.append(data) };
+  await run.end();
+  return { state: run.state };
 }
 
 /** The clock every scenario server streams: `n` events `tick` with ids 1..n. */

@@ -8,7 +8,8 @@
 //   /quiet               a stream that sends nothing (no keep-alive either)
 //   /limited             the registry with maxConnections 1
 //   /named?event=        one event named from the request (CR/LF → 400 with the error code, nothing streamed)
-import { event, sseChannelResponse, sseResponse } from '@tidings/core';
+//   /runs/<id>           run `id` (sseRunResponse), with Content-Location
+import { event, sseChannelResponse, sseResponse, sseRunResponse } from '@tidings/core';
 import { admin, limited, streamOptions, ticks, verdict } from './scenario-state.mjs';
 
 export default {
@@ -38,6 +39,10 @@ export default {
           return Response.json({ error: err.code }, { status: 400 });
         }
       default:
+        if (url.pathname.startsWith('/runs/')) {
+          const id = decodeURIComponent(url.pathname.slice('/runs/'.length));
+          return sseRunResponse(request, id, { ...streamOptions, location: url.pathname });
+        }
         return (await admin(request)) ?? new Response('tidings scenarios');
     }
   },
