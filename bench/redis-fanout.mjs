@@ -16,7 +16,7 @@
 // The load client reads raw sockets with lib/stream-reader.mjs (no allocation per frame) and reports its own CPU
 // (% of one core over the measured window), so a saturated client shows. Nothing fails on a time; a run with
 // lost events says so and exits non-zero.
-import { execFileSync, fork, spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -25,6 +25,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { adapterAt } from './lib/adapter-at.mjs';
+import { forkRole } from './lib/forked.mjs';
 import { makePayload, nowUs } from './lib/payload.mjs';
 import { latencySummary } from './lib/stats.mjs';
 import { StreamReader } from './lib/stream-reader.mjs';
@@ -190,17 +191,9 @@ function cpuMs() {
   return (user + system) / 1000;
 }
 
+/** A process of this script in role `env.FANOUT_ROLE`. */
 function start(env) {
-  const child = fork(new URL(import.meta.url), [], { env: { ...process.env, ...env } });
-  const replies = [];
-  const waiting = [];
-  child.on('message', (msg) => (waiting.length > 0 ? waiting.shift()(msg) : replies.push(msg)));
-  const next = () => (replies.length > 0 ? Promise.resolve(replies.shift()) : new Promise((r) => waiting.push(r)));
-  const ask = (msg) => {
-    child.send(msg);
-    return next();
-  };
-  return { child, next, ask };
+  return forkRole(new URL(import.meta.url), env);
 }
 
 /** Closes each process; one that has not exited 5 s later is killed (the adapter before cluster support never

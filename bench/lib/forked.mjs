@@ -1,12 +1,12 @@
 // What the separate multi-process benchmarks (redis-fanout.mjs, runs.mjs) share: a forked role of the same script
 // talked to over IPC, and the "until every event arrived, or nothing came for a while" wait of their load clients.
+import { fork } from 'node:child_process';
 
 /**
  * Forks `script` (a file URL) with `env` added; returns `{ child, next, ask }`: `next()` resolves to its next
  * message, `ask(msg)` sends `msg` and resolves to the reply.
  */
-export async function forkRole(script, env, execArgv = []) {
-  const { fork } = await import('node:child_process');
+export function forkRole(script, env, execArgv = []) {
   const child = fork(script, [], { env: { ...process.env, ...env }, execArgv });
   const replies = [];
   const waiting = [];
