@@ -20,15 +20,14 @@ import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { connect, createServer as createTcpServer } from 'node:net';
+import { createServer as createTcpServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { adapterAt } from './lib/adapter-at.mjs';
-import { forkRole } from './lib/forked.mjs';
-import { makePayload, nowUs } from './lib/payload.mjs';
+import { forkRole, openEventStream, untilAllOrQuiet } from './lib/forked.mjs';
+import { makePayload } from './lib/payload.mjs';
 import { latencySummary } from './lib/stats.mjs';
-import { StreamReader } from './lib/stream-reader.mjs';
 
 /** Channels each stream of the channels scenario subscribes to. */
 const CHANNELS_PER_STREAM = 10;
@@ -138,12 +137,7 @@ async function load() {
       const cpuBefore = cpuMs();
       const started = Date.now();
       // Until every event arrived, or nothing arrived for 3 s (then the rest counts as lost).
-      let seen = received;
-      let progressAt = Date.now();
-      while (received < expected && Date.now() - progressAt < 3000) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-        if (received !== seen) [seen, progressAt] = [received, Date.now()];
-      }
+      await untilAllOrQuiet(() => received, expected);
       const busyMs = cpuMs() - cpuBefore;
       process.send({
         received,
@@ -162,24 +156,11 @@ async function load() {
     }
   });
   function openStream(port, path) {
-    return new Promise((resolve) => {
-      const socket = connect({ host: '127.0.0.1', port });
-      let now = 0;
-      const reader = new StreamReader(
-        () => resolve(socket),
-        (_seq, sentUs) => {
-          if (count < latencies.length) latencies[count++] = (now - sentUs) / 1000;
-          if (sentUs < firstSent) firstSent = sentUs;
-          lastRead = now;
-          received++;
-        },
-      );
-      socket.on('data', (buf) => {
-        now = nowUs();
-        reader.feed(buf);
-      });
-      socket.on('error', () => {});
-      socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n`);
+    return openEventStream(port, path, (_seq, sentUs, now) => {
+      if (count < latencies.length) latencies[count++] = (now - sentUs) / 1000;
+      if (sentUs < firstSent) firstSent = sentUs;
+      lastRead = now;
+      received++;
     });
   }
   process.send({ ready: true });

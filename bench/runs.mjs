@@ -11,12 +11,10 @@
 // Nothing here fails on a time; a run with lost tokens says so.
 import { once } from 'node:events';
 import { createServer } from 'node:http';
-import { connect } from 'node:net';
 import { parseArgs } from 'node:util';
-import { forkRole, untilAllOrQuiet } from './lib/forked.mjs';
-import { makePayload, nowUs } from './lib/payload.mjs';
+import { forkRole, openEventStream, untilAllOrQuiet } from './lib/forked.mjs';
+import { makePayload } from './lib/payload.mjs';
 import { latencySummary } from './lib/stats.mjs';
-import { StreamReader } from './lib/stream-reader.mjs';
 
 const role = process.env.RUNS_ROLE;
 if (role === 'server') await serve();
@@ -102,24 +100,11 @@ async function load() {
     }
   });
   function openStream(port, n) {
-    return new Promise((resolve) => {
-      const socket = connect({ host: '127.0.0.1', port });
-      let now = 0;
-      const reader = new StreamReader(
-        () => resolve(socket),
-        (_seq, sentUs) => {
-          if (received < latencies.length) latencies[received] = (now - sentUs) / 1000;
-          if (received === 0) firstRead = now;
-          received++;
-          lastRead = now;
-        },
-      );
-      socket.on('data', (buf) => {
-        now = nowUs();
-        reader.feed(buf);
-      });
-      socket.on('error', () => {});
-      socket.write(`GET /${n} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n`);
+    return openEventStream(port, `/${n}`, (_seq, sentUs, now) => {
+      if (received < latencies.length) latencies[received] = (now - sentUs) / 1000;
+      if (received === 0) firstRead = now;
+      received++;
+      lastRead = now;
     });
   }
   process.send({ ready: true });
