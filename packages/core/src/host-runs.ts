@@ -8,7 +8,7 @@ import type { OutgoingHttpHeaders } from 'node:http';
 import type { SseAuthorization, SseAuthorizeInfo, SseNoContent, SseRefusal } from './admission.js';
 import type { SseEmitter } from './emitter.js';
 import type { SseEmitterOptions } from './emitter-options.js';
-import type { SseExchange } from './host.js';
+import type { SseExchange } from './host-contract.js';
 import type { ChannelRegistry } from './registry.js';
 import { readLastEventId } from './request.js';
 import { decideRunRoute } from './run-route.js';

@@ -7,15 +7,15 @@ import { nodeBinding } from './node-binding.js';
 
 provideNodeBinding(nodeBinding);
 
-export {
-  type OpenChannelStream,
-  type OpenChannelsStream,
-  type OpenStream,
-  type SseExchange,
-  SseHost,
-  type SseHostOptions,
-  type StreamLogLevel,
-} from './host.js';
+export { SseHost } from './host.js';
+export type {
+  OpenChannelStream,
+  OpenChannelsStream,
+  OpenStream,
+  SseExchange,
+  SseHostOptions,
+  StreamLogLevel,
+} from './host-contract.js';
 export type { OpenRunStream, RunStreamOptions } from './host-runs.js';
 export * from './public.js';
 export type { SseRequest, SseResponse } from './transport-node.js';
