@@ -1,14 +1,15 @@
 // @tidings/redis under load, against the in-memory registry, on the built packages (`pnpm build` first):
 //   node bench/redis-fanout.mjs [--before <git ref>] [--only fanout,channels] [--clients 500] [--events 1000]
-//     [--rate 20] [--paced-events 200] [--size 100] [--channels 10,1000,20000] [--channel-broadcasts 200] [--channel-rate 50]
+//     [--rate 20] [--paced-events 200] [--rounds 3] [--size 100] [--channels 10,1000,20000] [--channel-broadcasts 200] [--channel-rate 50]
 // Redis is a private redis-server the bench starts on a free port (so INFO cpu is this bench's alone), or
 // REDIS_URL. `--before <ref>` also runs the adapter as it was at that commit (built into bench/node_modules),
 // in the same invocation, one after the other.
 //   fanout    2 server processes × `clients` raw-socket clients, one channel. `burst`: `events` broadcasts as fast
 //             as the servers publish them (events/s delivered = events read by all clients / (last read - first
 //             send)); `paced`: `paced-events` at `rate`/s: latency from the publishing server building the event
-//             to a client reading it. In memory every server broadcasts every event to its own clients; through
-//             Redis the servers alternate and every client gets every event.
+//             to a client reading it, `rounds` times with the registries alternating (the added latency is the
+//             median over the rounds of each round's difference). In memory every server broadcasts every event to
+//             its own clients; through Redis the servers alternate and every client gets every event.
 //   channels  1 server process subscribed to N channels (10 channels per raw-socket stream: 20,000 channels are
 //             2,000 sockets), `channel-broadcasts` broadcasts at `channel-rate`/s, each to a random channel: Redis
 //             CPU (INFO cpu, its background work included) and server CPU per broadcast, from the first broadcast
@@ -27,7 +28,7 @@ import { parseArgs } from 'node:util';
 import { adapterAt } from './lib/adapter-at.mjs';
 import { forkRole, openEventStream, untilAllOrQuiet } from './lib/forked.mjs';
 import { makePayload } from './lib/payload.mjs';
-import { latencySummary } from './lib/stats.mjs';
+import { latencySummary, median } from './lib/stats.mjs';
 
 /** Channels each stream of the channels scenario subscribes to. */
 const CHANNELS_PER_STREAM = 10;
@@ -64,13 +65,18 @@ async function serve() {
   await once(server, 'listening');
   process.on('message', async ({ cmd, seqs, size, intervalMs, delayMs, channels, count }) => {
     if (cmd === 'publish') {
-      await new Promise((resolve) => setTimeout(resolve, delayMs));
-      // One broadcast per turn (burst) or per interval (paced); not awaited: slowness shows as latency.
+      // One broadcast per turn (burst) or on a fixed schedule (paced); not awaited: slowness shows as latency.
+      // The schedule is absolute, not a sleep after each broadcast: an in-memory broadcast writes every socket
+      // before it returns, and sleeping after it would pace the in-memory baseline below `rate`.
+      const start = performance.now() + delayMs;
       const pending = [];
-      for (const seq of seqs) {
+      for (const [k, seq] of seqs.entries()) {
+        const due = start + k * intervalMs;
+        await new Promise((resolve) =>
+          intervalMs || k === 0 ? setTimeout(resolve, Math.max(0, due - performance.now())) : setImmediate(resolve),
+        );
         const channel = channels === undefined ? 'bench' : `c${Math.floor(Math.random() * channels)}`;
         pending.push(registry.broadcast(channel, makePayload(seq, size)));
-        await new Promise((resolve) => (intervalMs ? setTimeout(resolve, intervalMs) : setImmediate(resolve)));
       }
       const failed = (await Promise.allSettled(pending)).filter((r) => r.status === 'rejected').length;
       process.send({ published: seqs.length, failed });
@@ -462,6 +468,10 @@ function fixed(n) {
   return Number.isFinite(n) ? n.toFixed(2) : '–';
 }
 
+function signed(n) {
+  return `${n < 0 ? '' : '+'}${fixed(n)}`;
+}
+
 function percent(n) {
   return `${Math.round(n * 100)} %`;
 }
@@ -478,6 +488,7 @@ async function main() {
       'channel-broadcasts': { type: 'string', default: '200' },
       'channel-rate': { type: 'string', default: '50' },
       'cluster-broadcasts': { type: 'string', default: '10000' },
+      rounds: { type: 'string', default: '3' },
       before: { type: 'string' },
       only: { type: 'string', default: 'fanout,channels,cluster' },
     },
@@ -492,6 +503,7 @@ async function main() {
     channelBroadcasts: Number(values['channel-broadcasts']),
     channelRate: Number(values['channel-rate']),
     clusterBroadcasts: Number(values['cluster-broadcasts']),
+    rounds: Number(values.rounds),
     redis,
   };
   const adapters = [{ name: 'this adapter', url: '@tidings/redis' }];
@@ -510,11 +522,14 @@ async function main() {
         `\nfanout: 2 servers × ${options.clients} clients; burst: ${options.events} events, paced: ${options.pacedEvents} at ${options.rate}/s`,
       );
       const rows = [];
-      for (const workload of ['burst', 'paced'])
-        for (const adapter of [undefined, ...adapters]) rows.push(await fanout(adapter, workload, options));
+      for (const adapter of [undefined, ...adapters]) rows.push({ ...(await fanout(adapter, 'burst', options)), round: 1 });
+      // Paced rounds alternate the registries, so that a noisy moment of the machine does not land on one of them.
+      for (let round = 1; round <= options.rounds; round++)
+        for (const adapter of [undefined, ...adapters]) rows.push({ ...(await fanout(adapter, 'paced', options)), round });
       printTable(
         [
           'workload',
+          'round',
           'registry',
           'clients',
           'delivered',
@@ -526,6 +541,7 @@ async function main() {
         ],
         rows.map((r) => [
           r.workload,
+          r.round,
           r.registry,
           r.clients,
           r.delivered,
@@ -536,10 +552,17 @@ async function main() {
           percent(r.clientCpu),
         ]),
       );
-      const memory = rows.find((r) => r.workload === 'paced' && r.registry === 'in memory');
-      for (const r of rows.filter((row) => row.workload === 'paced' && row !== memory)) {
+      const paced = rows.filter((r) => r.workload === 'paced');
+      for (const { name } of adapters) {
+        // Each round's Redis latency minus the same round's in-memory latency; the median over the rounds.
+        const added = (field) =>
+          median(
+            paced
+              .filter((r) => r.registry === name)
+              .map((r) => r[field] - paced.find((m) => m.round === r.round && m.registry === 'in memory')[field]),
+          );
         console.log(
-          `Added by ${r.registry} at ${options.rate} events/s: p50 +${fixed(r.p50 - memory.p50)} ms, p99 +${fixed(r.p99 - memory.p99)} ms`,
+          `Added by ${name} at ${options.rate} events/s (median of ${options.rounds} rounds): p50 ${signed(added('p50'))} ms, p99 ${signed(added('p99'))} ms`,
         );
       }
       lost ||= rows.some((r) => r.lost > 0);
