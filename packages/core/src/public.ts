@@ -2,7 +2,7 @@
  * What both entry points export: everything but what needs Node (`SseHost`, the adapters' base, and the binding of
  * `SseEmitter.attach()` to Node responses). The Fetch-runtime entry (`web.ts`) is this alone.
  */
-export type { BroadcastAdapter, StoredEvent, WireEvent } from './adapter.js';
+export type { BroadcastAdapter, RunAdapter, StoredEvent, StoredRun, WireEvent } from './adapter.js';
 export {
   ADMISSION_DEFAULTS,
   type AdmissionError,

@@ -113,7 +113,7 @@ export class ChannelRegistry {
     const idPrefix = Date.now().toString(36);
     const ids = { prefix: idPrefix, seq: 0 };
     const onGap = options.onGap;
-    this.#runs = new RunStore({ serialize, idPrefix, track: (stream) => this.#track(stream) });
+    this.#runs = new RunStore({ serialize, idPrefix, store: adapter?.runs, track: (stream) => this.#track(stream) });
     this.#ctx = {
       makeLog: (name, deliver) =>
         adapter === undefined
@@ -179,11 +179,15 @@ export class ChannelRegistry {
     return this.#runs.create<Events>(options);
   }
 
-  /** The run called `id`; undefined when it is unknown, or expired `ttl` after it ended. */
+  /**
+   * The run called `id`; undefined when it is unknown, or expired `ttl` after it ended. With an adapter that keeps
+   * runs (`@tidings/redis`), any node finds any run, as it is now; rejects `SSE_ERR_ADAPTER_UNAVAILABLE` when the
+   * adapter does not answer.
+   */
   findRun<Events extends Record<string, unknown> = Record<string, unknown>>(
     id: string,
   ): Promise<Run<Events> | undefined> {
-    return Promise.resolve(this.#runs.find<Events>(id));
+    return this.#runs.find<Events>(id);
   }
 
   /**

@@ -31,3 +31,8 @@ export function checkRunId(id: unknown): string {
 export function generateRunId(): string {
   return globalThis.crypto.randomUUID();
 }
+
+/** Whether `id` is a valid run id (see {@link checkRunId}). */
+export function isRunId(id: unknown): id is string {
+  return typeof id === 'string' && id.length > 0 && id.length <= MAX_RUN_ID_LENGTH && URL_SAFE.test(id);
+}

@@ -2,14 +2,50 @@
  * RunLog: the log of one run, in this process. A {@link MemoryLog} big enough for the whole run (never trimmed),
  * plus what makes a run's log different from a channel's: a new client reads it from the start, it ends with
  * one `end` entry, and a client that has read up to that end is given the `end` entry again (its stream then ends).
+ * The run's other log, in the shared store of an adapter, is {@link RemoteRunLog} (run-log-remote.ts); both are a
+ * {@link RunJournal}.
  */
+import { SseRunFullError } from './errors.js';
 import type { Serializer, SseEvent } from './frame.js';
-import type { AppendOptions, DeliverEntry, LocalChannelLog, LogEntry } from './log.js';
+import type { AppendOptions, DeliverEntry, LocalChannelLog, LogEntry, RemoteChannelLog } from './log.js';
 import { MemoryLog } from './log-memory.js';
 
-export class RunLog implements LocalChannelLog {
+/** How a run ends: the data of its `end` frame. */
+export type RunEnd = { state: 'ended' } | { state: 'cancelled'; reason?: string };
+
+/** What a run asks of its log, beyond what its channel does. */
+export interface RunJournal {
+  /** Appends an event, not past the run's `maxEvents` (`SSE_ERR_RUN_FULL`); resolves to its id. */
+  record(ev: Readonly<SseEvent>): Promise<string>;
+  /**
+   * Appends `final` (when given, even past `maxEvents`), then the `end` entry. Resolves to how the run ended:
+   * `end`, or how another node ended it first; undefined when the run is gone (expired).
+   */
+  finish(end: RunEnd, final: Readonly<SseEvent> | undefined): Promise<RunEnd | undefined>;
+  /** True when the run is over and `lastEventId` is its end or its last event: the client has everything. */
+  hasAllUpTo(lastEventId: string | undefined): boolean;
+  /** Keeps the live feed open while the run lives, whether or not anyone here subscribes (the producer's node). */
+  pin(): void;
+  /** Ends {@link pin}. */
+  unpin(): void;
+}
+
+/** What a run's log tells the run. */
+export interface RunLogEvents {
+  /** An event entry was delivered (from this node or another). */
+  onAppend(): void;
+  /** The `end` entry was delivered. */
+  onEnd(end: RunEnd): void;
+}
+
+/** A run's log: what its channel reads and listens to, and what the run records into. */
+export type RunChannelLog = (LocalChannelLog | RemoteChannelLog) & RunJournal;
+
+export class RunLog implements LocalChannelLog, RunJournal {
   readonly remote = false;
   readonly fromStart = true;
+  readonly #runId: string;
+  readonly #maxEvents: number;
   readonly #log: MemoryLog;
   /** Events recorded (the `end` entry not counted). */
   #events = 0;
@@ -18,24 +54,40 @@ export class RunLog implements LocalChannelLog {
   /** The `end` entry, once the run is over. */
   #end: LogEntry | undefined;
 
-  /** Keeps up to `capacity` entries: the run's `maxEvents`, its final event and its `end` entry. */
-  constructor(capacity: number, idPrefix: string, serialize: Serializer | undefined, deliver: DeliverEntry) {
-    this.#log = new MemoryLog(capacity, { prefix: idPrefix, seq: 0 }, serialize, (entry, except) => {
+  constructor(
+    runId: string,
+    maxEvents: number,
+    idPrefix: string,
+    serialize: Serializer | undefined,
+    deliver: DeliverEntry,
+    events: RunLogEvents,
+  ) {
+    this.#runId = runId;
+    this.#maxEvents = maxEvents;
+    // Room for maxEvents, a final event and the end entry.
+    this.#log = new MemoryLog(maxEvents + 2, { prefix: idPrefix, seq: 0 }, serialize, (entry, except) => {
       if (entry.final === true) this.#end = entry;
       else {
         this.#events++;
         this.#lastEventId = entry.prepared.id;
       }
       deliver(entry, except);
+      if (entry.final !== true) events.onAppend();
     });
   }
 
-  /** Events recorded so far (the `end` entry not counted). */
-  get events(): number {
-    return this.#events;
+  record(ev: Readonly<SseEvent>): Promise<string> {
+    if (this.#events >= this.#maxEvents) return Promise.reject(new SseRunFullError(this.#runId, this.#maxEvents));
+    return this.#log.append(ev, {}) as Promise<string>;
   }
 
-  /** True when the run is over and `lastEventId` is its end or its last event: the client has everything. */
+  async finish(end: RunEnd, final: Readonly<SseEvent> | undefined): Promise<RunEnd> {
+    const last = final === undefined ? undefined : this.#log.append(final, {});
+    void this.#log.append({ event: 'end', data: JSON.stringify(end) }, { final: true });
+    await last;
+    return end;
+  }
+
   hasAllUpTo(lastEventId: string | undefined): boolean {
     const end = this.#end;
     return (
@@ -44,6 +96,10 @@ export class RunLog implements LocalChannelLog {
       (lastEventId === end.prepared.id || lastEventId === this.#lastEventId)
     );
   }
+
+  pin(): void {}
+
+  unpin(): void {}
 
   append(ev: Readonly<SseEvent>, options: AppendOptions): Promise<string | undefined> {
     return this.#log.append(ev, options);

@@ -1,8 +1,12 @@
-/** RunStore: the runs of one registry, by id, each forgotten `ttl` after it ended. */
+/**
+ * RunStore: the runs of one registry, by id, each forgotten `ttl` after it ended. With an adapter's store of runs,
+ * a run is created there too, and one this node does not hold is looked up there (and then held here, so the
+ * node's subscribers share one live feed of it).
+ */
 import { SseInvalidOptionError, SseInvalidRunIdError } from './errors.js';
 import { checkNonNegativeInteger, checkPositiveInteger } from './options.js';
-import { RUN_DEFAULTS, Run, type RunContext, type RunOptions } from './run.js';
-import { checkRunId, generateRunId } from './run-id.js';
+import { learnRun, RUN_DEFAULTS, Run, type RunContext, type RunOptions, type RunSettings } from './run.js';
+import { checkRunId, generateRunId, isRunId } from './run-id.js';
 
 type EventMap = Record<string, unknown>;
 
@@ -38,14 +42,39 @@ export class RunStore {
         checkPositiveInteger('idleTimeout', options.idleTimeout ?? RUN_DEFAULTS.idleTimeout, 'ms'),
       ),
     };
-    const run = new Run<Events>(id, settings, this.#ctx);
+    const store = this.#ctx.store;
+    const origin = store === undefined ? undefined : { created: store.createRun(id, settings) };
+    const run = new Run<Events>(id, settings, this.#ctx, origin);
     this.#runs.set(id, run);
     return run;
   }
 
-  /** The run called `id`; undefined when unknown, expired, or not a valid run id. */
-  find<Events extends EventMap = EventMap>(id: string): Run<Events> | undefined {
-    return this.#runs.get(id);
+  /**
+   * The run called `id`; undefined when unknown, expired, or not a valid run id (never looked up then). With a
+   * store, asks it (a run another node made, or one this node holds, as it is now); rejects
+   * `SSE_ERR_ADAPTER_UNAVAILABLE` when it does not answer.
+   */
+  async find<Events extends EventMap = EventMap>(id: string): Promise<Run<Events> | undefined> {
+    const store = this.#ctx.store;
+    if (store === undefined || !isRunId(id)) return this.#runs.get(id);
+    const stored = await store.findRun(id);
+    const held = this.#runs.get(id);
+    if (stored === undefined) {
+      if (held !== undefined) this.#runs.delete(id);
+      return undefined;
+    }
+    if (held !== undefined) {
+      learnRun(held, stored);
+      return held;
+    }
+    const settings: RunSettings = {
+      ttl: stored.ttl,
+      maxEvents: stored.maxEvents,
+      idleTimeout: stored.idleTimeout,
+    };
+    const run = new Run<Events>(id, settings, this.#ctx, stored);
+    this.#runs.set(id, run);
+    return run;
   }
 }
 

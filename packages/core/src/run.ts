@@ -5,12 +5,14 @@
  * `end` frame and its response ends. Holding, replaying and delivering are a {@link Channel}'s, over a
  * {@link RunLog}: one machinery, each event encoded once.
  */
+import type { RunAdapter, StoredRun } from './adapter.js';
 import { Channel } from './channel.js';
 import type { EventData, EventName, SseEmitter } from './emitter.js';
-import { SseRunEndedError, SseRunFullError } from './errors.js';
+import { SseRunEndedError } from './errors.js';
 import { type Serializer, type SseEvent, type SseEventBuilder, toEvent } from './frame.js';
-import { type AnyEmitter, rejected, unref } from './internal.js';
-import { RunLog } from './run-log.js';
+import { type AnyEmitter, handled, rejected, unref } from './internal.js';
+import { type RunChannelLog, type RunEnd, RunLog, type RunLogEvents } from './run-log.js';
+import { RemoteRunLog } from './run-log-remote.js';
 import type { StreamHandle } from './stream-handle.js';
 
 type EventMap = Record<string, unknown>;
@@ -40,14 +42,15 @@ export const RUN_DEFAULTS = Object.freeze({
   idleTimeout: 5 * 60_000,
 });
 
-/** The data of a run's `end` frame. */
-export type RunEnd = { state: 'ended' } | { state: 'cancelled'; reason?: string };
+export type { RunEnd } from './run-log.js';
 
 /** What a run needs from the registry that made it. */
 export interface RunContext {
   readonly serialize: Serializer | undefined;
   /** Makes a run's event ids unique to this registry instance. */
   readonly idPrefix: string;
+  /** The adapter's shared store of runs; undefined: runs live in this process. */
+  readonly store: RunAdapter | undefined;
   /** Counts a subscriber among the registry's open streams. */
   track(stream: StreamHandle): void;
   /** The run's `ttl` after its end has passed: forget it. */
@@ -67,6 +70,9 @@ type AnyRun = Run<any>;
 /** @internal The host's question to a run's log: does a client with `lastEventId` have the whole, ended run? */
 export let hasWholeRun: (run: AnyRun, lastEventId: string | undefined) => boolean;
 
+/** @internal The run store's word to a run it found again in the adapter's store: what the store says of it now. */
+export let learnRun: (run: AnyRun, stored: StoredRun) => void;
+
 /**
  * One job's stream, made by `registry.createRun()`. `Events` maps event names to data types, as for `SseEmitter`.
  *
@@ -80,27 +86,51 @@ export class Run<Events extends EventMap = EventMap> {
   readonly id: string;
   readonly #settings: RunSettings;
   readonly #ctx: RunContext;
-  readonly #log: RunLog;
+  readonly #log: RunChannelLog;
+  /** The same log, when it is in the adapter's store. */
+  readonly #remote: RemoteRunLog | undefined;
   readonly #channel: Channel;
   readonly #abort = new AbortController();
   #state: RunState = 'running';
+  /** When this node last saw an append (its own or, while it listens, another node's). */
   #lastAppend = Date.now();
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Why the run's creation in the store failed: what every append and end rejects with. */
+  #failure: unknown;
 
   static {
     hasWholeRun = (run, lastEventId) => run.#log.hasAllUpTo(lastEventId);
+    learnRun = (run, stored) => run.#learn(stored);
   }
 
-  /** @internal Use `registry.createRun()`. */
-  constructor(id: string, settings: RunSettings, ctx: RunContext) {
+  /**
+   * @internal Use `registry.createRun()` or `registry.findRun()`. With the context's store, `origin` is the run's
+   * creation there (this node is the producer's) or what the store said of a run found there.
+   */
+  constructor(id: string, settings: RunSettings, ctx: RunContext, origin?: { created: Promise<void> } | StoredRun) {
     this.id = id;
     this.#settings = settings;
     this.#ctx = ctx;
-    let log: RunLog | undefined;
+    const events: RunLogEvents = {
+      onAppend: () => {
+        this.#lastAppend = Date.now();
+      },
+      onEnd: (end) => this.#over(end),
+    };
+    let log: RunChannelLog | undefined;
     this.#channel = new Channel(`run:${id}`, {
-      // The end frame and an `end(final)` event come on top of maxEvents.
       makeLog: (_name, deliver) => {
-        log = new RunLog(settings.maxEvents + 2, ctx.idPrefix, ctx.serialize, deliver);
+        log =
+          ctx.store === undefined
+            ? new RunLog(id, settings.maxEvents, ctx.idPrefix, ctx.serialize, deliver, events)
+            : new RemoteRunLog(
+                ctx.store,
+                id,
+                ctx.serialize,
+                deliver,
+                events,
+                origin !== undefined && 'created' in origin ? origin.created : undefined,
+              );
         return log;
       },
       // A run's channel is not the registry's: it is never dropped or revived; the run store forgets the run.
@@ -111,7 +141,18 @@ export class Run<Events extends EventMap = EventMap> {
       onGap: () => {}, // a run's log reads the whole run for an id it does not hold: never a gap
     });
     this.#log = log!;
-    this.#armIdleTimer(settings.idleTimeout);
+    this.#remote = log instanceof RemoteRunLog ? log : undefined;
+    if (origin !== undefined && 'created' in origin) {
+      // The producer's node hears a cancel from any other node on the run's live feed.
+      this.#log.pin();
+      origin.created.catch((err: unknown) => this.#failed(err));
+    }
+    if (origin !== undefined && !('created' in origin)) this.#learn(origin);
+    if (this.#state === 'running') {
+      const idleFor = origin !== undefined && 'idleMs' in origin ? origin.idleMs : 0;
+      this.#lastAppend = Date.now() - idleFor;
+      this.#armIdleTimer(Math.max(0, settings.idleTimeout - idleFor));
+    }
   }
 
   /** `running`, then `ended` or `cancelled` for good. */
@@ -119,7 +160,7 @@ export class Run<Events extends EventMap = EventMap> {
     return this.#state;
   }
 
-  /** For the producer: aborted when the run is cancelled (by `cancel()` or after `idleTimeout`), with the reason. */
+  /** For the producer: aborted when the run is cancelled (by `cancel()` on any node, or after `idleTimeout`), with the reason. */
   get signal(): AbortSignal {
     return this.#abort.signal;
   }
@@ -127,45 +168,42 @@ export class Run<Events extends EventMap = EventMap> {
   /**
    * Appends an event (made with `event()`) or data (anything else) to the run and sends it to every subscriber,
    * encoded once; the run gives the id (an id you set is not used). Resolves to that id. Rejects
-   * `SSE_ERR_RUN_ENDED` once the run is over, `SSE_ERR_RUN_FULL` past `maxEvents`, `SSE_ERR_SERIALIZE` when the
-   * data cannot be serialized (nothing appended); throws `SSE_ERR_INVALID_FIELD` for a bad field. Rejections are
-   * pre-handled.
+   * `SSE_ERR_RUN_ENDED` once the run is over (ended on any node), `SSE_ERR_RUN_FULL` past `maxEvents`,
+   * `SSE_ERR_SERIALIZE` when the data cannot be serialized (nothing appended); with an adapter,
+   * `SSE_ERR_ADAPTER_UNAVAILABLE` when it does not answer, and `SSE_ERR_INVALID_RUN_ID` when another node has a
+   * run of this id. Throws `SSE_ERR_INVALID_FIELD` for a bad field. Rejections are pre-handled.
    */
   append<N extends EventName<Events>>(ev: SseEventBuilder<N, EventData<Events, N>>): Promise<string>;
   append<D>(data: D extends SseEventBuilder<string, unknown> ? never : D): Promise<string>;
   append(value: unknown): Promise<string> {
+    if (this.#failure !== undefined) return rejected(this.#failure);
     if (this.#state !== 'running') return rejected(new SseRunEndedError(this.id, this.#state));
-    if (this.#log.events >= this.#settings.maxEvents) {
-      return rejected(new SseRunFullError(this.id, this.#settings.maxEvents));
-    }
     this.#lastAppend = Date.now();
-    return this.#record(value);
+    return handled(this.#log.record(fieldsOf(value)));
   }
 
   /**
    * Ends the run: appends `final` when given (even past `maxEvents`), then the `end` frame; every subscriber's
    * response ends after it. Does nothing once the run is over. Rejects `SSE_ERR_SERIALIZE` when `final` cannot
-   * be serialized (the run still ends); throws `SSE_ERR_INVALID_FIELD` for a bad field of `final` (it does not).
+   * be serialized (the run still ends), and with an adapter `SSE_ERR_ADAPTER_UNAVAILABLE` when it does not
+   * answer; throws `SSE_ERR_INVALID_FIELD` for a bad field of `final` (it does not end).
    */
   end<N extends EventName<Events>>(final?: SseEventBuilder<N, EventData<Events, N>>): Promise<void>;
   end<D>(final?: D extends SseEventBuilder<string, unknown> ? never : D): Promise<void>;
   end(final?: unknown): Promise<void> {
     if (this.#state !== 'running') return Promise.resolve();
-    const last = final === undefined ? undefined : this.#record(final);
-    this.#finish({ state: 'ended' });
-    return last === undefined ? Promise.resolve() : last.then(() => undefined);
+    const fields = final === undefined ? undefined : fieldsOf(final);
+    return handled(this.#finish({ state: 'ended' }, fields));
   }
 
   /**
-   * Cancels the run: `signal` aborts with `reason`, every subscriber gets the `end` frame
+   * Cancels the run, on whichever node: the producer's `signal` aborts with `reason` (on another node, as soon
+   * as the cancel reaches it through the adapter), every subscriber gets the `end` frame
    * (`{"state":"cancelled","reason":…}`) and its response ends. Does nothing once the run is over.
    */
   cancel(reason?: string): Promise<void> {
-    if (this.#state === 'running') {
-      this.#finish({ state: 'cancelled', reason });
-      this.#abort.abort(reason);
-    }
-    return Promise.resolve();
+    if (this.#state !== 'running') return Promise.resolve();
+    return handled(this.#finish({ state: 'cancelled', reason }, undefined));
   }
 
   /**
@@ -178,31 +216,84 @@ export class Run<Events extends EventMap = EventMap> {
     return this.#channel.subscribe(em);
   }
 
-  /** Appends without checks: the run gives every id, so a client can always resume by it. */
-  #record(value: unknown): Promise<string> {
-    const { id: _ignored, ...fields }: SseEvent = toEvent(value);
-    return this.#log.append(fields, {}) as Promise<string>;
+  /** The run is over here at once; the log records the end (and may say another node ended it first). */
+  async #finish(end: RunEnd, final: SseEvent | undefined): Promise<void> {
+    this.#over(end);
+    if (this.#failure !== undefined) throw this.#failure;
+    const actual = await this.#log.finish(end, final);
+    if (actual !== undefined) this.#over(actual);
   }
 
-  #finish(end: RunEnd): void {
+  /**
+   * The run is over (here, or seen from the log): the state, the signal, the timers. Called again with what the
+   * store says when another node ended it first: a cancel there still aborts the signal here.
+   */
+  #over(end: RunEnd): void {
+    const first = this.#state === 'running';
     this.#state = end.state;
+    if (end.state === 'cancelled' && !this.#abort.signal.aborted) this.#abort.abort(end.reason);
+    if (!first) return;
     clearTimeout(this.#idleTimer);
-    void this.#log.append({ event: 'end', data: JSON.stringify(end) }, { final: true });
+    this.#log.unpin();
     unref(setTimeout(() => this.#ctx.expire(this), this.#settings.ttl));
+  }
+
+  /** What the store says of the run (found there, or answered to the end). */
+  #learn(stored: StoredRun): void {
+    this.#remote?.learn(stored);
+    if (stored.state !== 'running') {
+      this.#over(stored.state === 'ended' ? { state: 'ended' } : { state: 'cancelled', reason: stored.reason });
+    }
+  }
+
+  /** The run's creation in the store failed (its id is taken there, or the store did not answer). */
+  #failed(err: unknown): void {
+    this.#failure = err;
+    this.#abort.abort(err);
+    this.#over({ state: 'cancelled', reason: err instanceof Error ? err.message : String(err) });
+    // Forgotten at once: `findRun` on this node asks the store (which may hold another node's run of this id).
+    this.#ctx.expire(this);
   }
 
   /**
    * One timer for the run, not one per append: when it fires early (appends came meanwhile) it is set again for
-   * what is left of `idleTimeout` after the last append.
+   * what is left of `idleTimeout` after the last append. With a store, the store decides (another node may be
+   * appending where this one does not listen), and its answer sets the next check.
    */
   #armIdleTimer(delay: number): void {
     this.#idleTimer = unref(
       setTimeout(() => {
-        const idle = Date.now() - this.#lastAppend;
-        const left = this.#settings.idleTimeout - idle;
-        if (left > 0) this.#armIdleTimer(left);
-        else void this.cancel('stalled');
+        const left = this.#settings.idleTimeout - (Date.now() - this.#lastAppend);
+        if (left > 0) {
+          this.#armIdleTimer(left);
+          return;
+        }
+        // In this process every append is seen here: the run is idle.
+        if (this.#remote === undefined) {
+          void this.cancel('stalled');
+          return;
+        }
+        this.#remote.cancelIfIdle(this.#settings.idleTimeout).then(
+          (answer) => {
+            if (this.#state !== 'running') return;
+            if (answer === undefined) this.#ctx.expire(this);
+            else if (typeof answer === 'number') {
+              this.#lastAppend = Date.now() - answer;
+              this.#armIdleTimer(this.#settings.idleTimeout - answer);
+            } else this.#over(answer);
+          },
+          () => {
+            // The store did not answer: ask again later.
+            if (this.#state === 'running') this.#armIdleTimer(this.#settings.idleTimeout);
+          },
+        );
       }, delay),
     );
   }
+}
+
+/** The event's fields without an id: the run gives every id, so a client can always resume by it. */
+function fieldsOf(value: unknown): SseEvent {
+  const { id: _ignored, ...fields }: SseEvent = toEvent(value);
+  return fields;
 }
