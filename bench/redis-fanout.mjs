@@ -522,10 +522,12 @@ async function main() {
         `\nfanout: 2 servers × ${options.clients} clients; burst: ${options.events} events, paced: ${options.pacedEvents} at ${options.rate}/s`,
       );
       const rows = [];
-      for (const adapter of [undefined, ...adapters]) rows.push({ ...(await fanout(adapter, 'burst', options)), round: 1 });
+      for (const adapter of [undefined, ...adapters])
+        rows.push({ ...(await fanout(adapter, 'burst', options)), round: 1 });
       // Paced rounds alternate the registries, so that a noisy moment of the machine does not land on one of them.
       for (let round = 1; round <= options.rounds; round++)
-        for (const adapter of [undefined, ...adapters]) rows.push({ ...(await fanout(adapter, 'paced', options)), round });
+        for (const adapter of [undefined, ...adapters])
+          rows.push({ ...(await fanout(adapter, 'paced', options)), round });
       printTable(
         [
           'workload',
