@@ -3,12 +3,12 @@
  * moving between servers gets exactly its gap, the adapter survives CLIENT KILL, unknown ids reach onGap.
  */
 import { connect, describeWith, SHARED_REDIS_URL, type SseTestClient } from '@tidings/testkit';
+import { deleteKeys, uniquePrefix } from '@tidings/testkit/redis';
 import type { EventSourceMessage } from 'eventsource-parser';
 import { Redis } from 'ioredis';
 import { channelKey, connectionNames } from '../src/index';
 import { clientIdsNamed } from './support/clients';
 import { type ClusterNode, startNode } from './support/cluster';
-import { deleteKeys, uniquePrefix } from './support/keys';
 
 describeWith(
   ['redis'],

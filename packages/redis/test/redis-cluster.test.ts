@@ -5,10 +5,10 @@
  */
 
 import { clusterSeeds, connect, describeWith, type SseTestClient } from '@tidings/testkit';
+import { uniquePrefix } from '@tidings/testkit/redis';
 import type { EventSourceMessage } from 'eventsource-parser';
 import { channelKey, REDIS_ADAPTER_DEFAULTS } from '../src/index';
 import { broadcastOnceBack, type ClusterNode, startNode } from './support/cluster';
-import { uniquePrefix } from './support/keys';
 import { type ClusterNodeInfo, TestCluster } from './support/redis-cluster';
 
 describeWith(['redis-cluster'], 'the test Redis Cluster (TIDINGS_REDIS_CLUSTER)', () => {

@@ -4,10 +4,10 @@
  * reject with SSE_ERR_ADAPTER_UNAVAILABLE, connected clients miss nothing broadcast before or after.
  */
 import { connect, describeWith, type SseTestClient } from '@tidings/testkit';
+import { uniquePrefix } from '@tidings/testkit/redis';
 import { Redis } from 'ioredis';
 import { channelKey } from '../src/index';
 import { broadcastOnceBack, type ClusterNode, startNode } from './support/cluster';
-import { uniquePrefix } from './support/keys';
 import { freePort, PrivateRedis } from './support/redis-server';
 
 describeWith(['redis'], 'a Redis restart under an Express and a Fastify server', () => {

@@ -1,8 +1,8 @@
 /** A stream on several channels across two nodes: each channel is replayed from its own Redis position. */
 import { ChannelRegistry, SseEmitter } from '@tidings/core';
 import { connect, describeWith, SHARED_REDIS_URL, type SseTestClient, startServer, waitFor } from '@tidings/testkit';
+import { deleteKeys, uniquePrefix } from '@tidings/testkit/redis';
 import { redisAdapter } from '../src/index';
-import { deleteKeys, uniquePrefix } from './support/keys';
 
 describeWith(['redis'], 'several channels on one stream, two nodes (Redis on 127.0.0.1:6379)', () => {
   const prefix = uniquePrefix('several');
