@@ -1,7 +1,11 @@
-/** Runs over Express and real sockets: the shared run scenarios, wired to `sse({ registry })` and `res.sseRun()`. */
+/**
+ * Runs over Express and real sockets: the shared run scenarios, wired to `sse({ registry })` and `res.sseRun()`, with
+ * runs in memory, then kept in the shared Redis (`redisAdapter()`).
+ */
 import type { SseEmitter } from '@tidings/core';
 import { sse } from '@tidings/express';
-import { startServer } from '@tidings/testkit';
+import { describeWith, startServer } from '@tidings/testkit';
+import { redisRegistries } from '@tidings/testkit/redis';
 import * as scenarios from '@tidings/testkit/run-scenarios';
 import express from 'express';
 
@@ -33,3 +37,7 @@ const expressApp: scenarios.RunAppFactory = async (registry, options) => {
 };
 
 describe('runs over Express', () => scenarios.runScenarioTests(expressApp));
+
+describeWith(['redis'], 'runs over Express, kept in Redis', () =>
+  scenarios.runScenarioTests(expressApp, { registry: redisRegistries('express-runs') }),
+);

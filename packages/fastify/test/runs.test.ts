@@ -1,6 +1,11 @@
-/** Runs over Fastify and real sockets: the shared run scenarios, wired to `ssePlugin` and `reply.sseRun()`. */
+/**
+ * Runs over Fastify and real sockets: the shared run scenarios, wired to `ssePlugin` and `reply.sseRun()`, with runs
+ * in memory, then kept in the shared Redis (`redisAdapter()`).
+ */
 import type { SseEmitter } from '@tidings/core';
 import { ssePlugin } from '@tidings/fastify';
+import { describeWith } from '@tidings/testkit';
+import { redisRegistries } from '@tidings/testkit/redis';
 import * as scenarios from '@tidings/testkit/run-scenarios';
 import Fastify from 'fastify';
 
@@ -30,3 +35,7 @@ const fastifyApp: scenarios.RunAppFactory = async (registry, options) => {
 };
 
 describe('runs over Fastify', () => scenarios.runScenarioTests(fastifyApp));
+
+describeWith(['redis'], 'runs over Fastify, kept in Redis', () =>
+  scenarios.runScenarioTests(fastifyApp, { registry: redisRegistries('fastify-runs') }),
+);

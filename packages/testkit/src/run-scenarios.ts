@@ -1,7 +1,8 @@
 /**
  * Run scenarios every framework adapter must pass over real sockets, written once. A framework test only provides
  * a {@link RunAppFactory}: an app whose `GET /runs/:id` route calls the framework's `sseRun(id, { location })`
- * with the emitter options of {@link runRouteOptions}.
+ * with the emitter options of {@link runRouteOptions}. Each scenario gets a fresh registry: in memory by default, or
+ * from `runScenarioTests(factory, { registry })` (e.g. on `redisAdapter()`, from `@tidings/testkit/redis`).
  */
 import {
   ChannelRegistry,
@@ -37,6 +38,18 @@ export interface RunApp {
 /** Starts an app for `registry` (given to the adapter as its `registry` option). */
 export type RunAppFactory = (registry: ChannelRegistry, options: RunAppOptions) => Promise<RunApp>;
 
+/** A fresh registry for one scenario (closed after it, and its adapter with it). */
+export type RegistryFactory = () => ChannelRegistry;
+
+/** Runs in this process: the default registry of every scenario. */
+const inMemory: RegistryFactory = () => new ChannelRegistry();
+
+/** Options of {@link runScenarioTests}. */
+export interface RunScenarioOptions {
+  /** The registry each scenario gets; default `new ChannelRegistry()` (runs in this process). */
+  registry?: RegistryFactory;
+}
+
 /** The emitter options the run route takes from its query: `mode`, `retry` (ms). */
 export function runRouteOptions(query: URLSearchParams): SseEmitterOptions {
   const options: SseEmitterOptions = { keepAlive: false };
@@ -49,10 +62,11 @@ export function runRouteOptions(query: URLSearchParams): SseEmitterOptions {
 /** One scenario run: a fresh registry and app, clients closed and the app shut down afterwards. */
 async function withApp(
   factory: RunAppFactory,
+  makeRegistry: RegistryFactory,
   options: RunAppOptions,
   body: (ctx: AppScope<RunApp>) => Promise<void>,
 ): Promise<void> {
-  const registry = new ChannelRegistry();
+  const registry = makeRegistry();
   return withinApp(registry, await factory(registry, options), body);
 }
 
@@ -60,8 +74,8 @@ async function withApp(
 const ENDED = '{"state":"ended"}';
 
 /** A client joining late gets the run from its start, then live, then the end frame, and its response ends. */
-export function lateJoinFromStart(factory: RunAppFactory): Promise<void> {
-  return withApp(factory, {}, async ({ registry, open }) => {
+export function lateJoinFromStart(factory: RunAppFactory, makeRegistry = inMemory): Promise<void> {
+  return withApp(factory, makeRegistry, {}, async ({ registry, open }) => {
     const run = registry.createRun({ id: 'late-join' });
     for (const n of ['1', '2', '3']) await run.append(n);
     const client = open('/runs/late-join');
@@ -80,8 +94,8 @@ export function lateJoinFromStart(factory: RunAppFactory): Promise<void> {
 }
 
 /** Every client leaves; the producer goes on; a later client gets the whole run exactly once. */
-export function producerOutlivesClients(factory: RunAppFactory): Promise<void> {
-  return withApp(factory, {}, async ({ registry, open }) => {
+export function producerOutlivesClients(factory: RunAppFactory, makeRegistry = inMemory): Promise<void> {
+  return withApp(factory, makeRegistry, {}, async ({ registry, open }) => {
     const run = registry.createRun();
     const clients = [open(`/runs/${run.id}`), open(`/runs/${run.id}`)];
     await run.append('1');
@@ -102,8 +116,8 @@ export function producerOutlivesClients(factory: RunAppFactory): Promise<void> {
  * The `eventsource` client loses its connection mid-run, resumes with Last-Event-ID and gets exactly what it missed;
  * after the end frame its reconnection is answered 204 and it stops: three requests in all.
  */
-export function eventSourceResumesThenStops(factory: RunAppFactory): Promise<void> {
-  return withApp(factory, {}, async ({ registry, app }) => {
+export function eventSourceResumesThenStops(factory: RunAppFactory, makeRegistry = inMemory): Promise<void> {
+  return withApp(factory, makeRegistry, {}, async ({ registry, app }) => {
     const run = registry.createRun();
     const received: string[] = [];
     const ends: string[] = [];
@@ -135,8 +149,8 @@ export function eventSourceResumesThenStops(factory: RunAppFactory): Promise<voi
 }
 
 /** 204 for a client with the end frame's id or the last event's id; one that missed events gets them and the end. */
-export function comingBackAfterTheEnd(factory: RunAppFactory): Promise<void> {
-  return withApp(factory, {}, async ({ registry, open }) => {
+export function comingBackAfterTheEnd(factory: RunAppFactory, makeRegistry = inMemory): Promise<void> {
+  return withApp(factory, makeRegistry, {}, async ({ registry, open }) => {
     const run = registry.createRun();
     const ids = [];
     for (const n of sequence(3)) ids.push(await run.append(n));
@@ -156,8 +170,8 @@ export function comingBackAfterTheEnd(factory: RunAppFactory): Promise<void> {
 }
 
 /** Cancel reaches every subscriber as a cancelled end frame; an unknown run is 404 with its code. */
-export function cancelAndNotFound(factory: RunAppFactory): Promise<void> {
-  return withApp(factory, {}, async ({ registry, app, open }) => {
+export function cancelAndNotFound(factory: RunAppFactory, makeRegistry = inMemory): Promise<void> {
+  return withApp(factory, makeRegistry, {}, async ({ registry, app, open }) => {
     const run = registry.createRun();
     const client = open(`/runs/${run.id}`);
     await run.append('t');
@@ -175,13 +189,13 @@ export function cancelAndNotFound(factory: RunAppFactory): Promise<void> {
 }
 
 /** `authorize` is asked with `run:<id>` and `{ kind: 'run' }`; a refusal is a JSON 403 before any stream byte. */
-export function authorizeRuns(factory: RunAppFactory): Promise<void> {
+export function authorizeRuns(factory: RunAppFactory, makeRegistry = inMemory): Promise<void> {
   const asked: Array<[string, SseAuthorizeInfo | undefined]> = [];
   const authorize = (channel: string, info?: SseAuthorizeInfo) => {
     asked.push([channel, info]);
     return channel !== 'run:secret';
   };
-  return withApp(factory, { authorize }, async ({ registry, app, open }) => {
+  return withApp(factory, makeRegistry, { authorize }, async ({ registry, app, open }) => {
     registry.createRun({ id: 'secret' });
     const open_ = registry.createRun({ id: 'open' });
     const refused = await fetch(`${app.base}/runs/secret`, { headers: { accept: 'text/event-stream' } });
@@ -199,8 +213,8 @@ export function authorizeRuns(factory: RunAppFactory): Promise<void> {
 }
 
 /** Past `maxConnections` a run client is answered 503 with Retry-After, before any stream byte. */
-export function maxConnectionsForRuns(factory: RunAppFactory): Promise<void> {
-  return withApp(factory, { maxConnections: 1 }, async ({ registry, app, open }) => {
+export function maxConnectionsForRuns(factory: RunAppFactory, makeRegistry = inMemory): Promise<void> {
+  return withApp(factory, makeRegistry, { maxConnections: 1 }, async ({ registry, app, open }) => {
     const run = registry.createRun();
     const first = open(`/runs/${run.id}`);
     await run.append('x');
@@ -212,8 +226,8 @@ export function maxConnectionsForRuns(factory: RunAppFactory): Promise<void> {
 }
 
 /** Ids with control characters or 10 KiB long are answered 400 `SSE_ERR_INVALID_RUN_ID` (JSON) before any stream byte. */
-export function hostileIdsAreRefused(factory: RunAppFactory): Promise<void> {
-  return withApp(factory, {}, async ({ app }) => {
+export function hostileIdsAreRefused(factory: RunAppFactory, makeRegistry = inMemory): Promise<void> {
+  return withApp(factory, makeRegistry, {}, async ({ app }) => {
     for (const path of ['/runs/a%0Ab', '/runs/%00', '/runs/a%0D%0Aevent:%20x', `/runs/${'x'.repeat(10 * 1024)}`]) {
       const answer = await rawRequest(
         app.base,
@@ -229,8 +243,8 @@ export function hostileIdsAreRefused(factory: RunAppFactory): Promise<void> {
 }
 
 /** Long-poll (one response per batch, the end included) and short-poll (JSON) work on runs as on channels. */
-export function pollingRuns(factory: RunAppFactory): Promise<void> {
-  return withApp(factory, {}, async ({ registry, app, open }) => {
+export function pollingRuns(factory: RunAppFactory, makeRegistry = inMemory): Promise<void> {
+  return withApp(factory, makeRegistry, {}, async ({ registry, app, open }) => {
     const run = registry.createRun();
     for (const n of sequence(3)) await run.append(n);
     const longPoll = open(`/runs/${run.id}?mode=long-poll`);
@@ -252,15 +266,19 @@ export function pollingRuns(factory: RunAppFactory): Promise<void> {
 }
 
 /** Every run scenario, as `it` blocks, for one framework. */
-export function runScenarioTests(factory: RunAppFactory): void {
-  it('a late client gets the run from its start, then live, then the end', () => lateJoinFromStart(factory));
-  it('the producer goes on when every client left', () => producerOutlivesClients(factory));
-  it('the eventsource client resumes mid-run, then gets 204 and stops', () => eventSourceResumesThenStops(factory));
+export function runScenarioTests(factory: RunAppFactory, options: RunScenarioOptions = {}): void {
+  const makeRegistry = options.registry ?? inMemory;
+  it('a late client gets the run from its start, then live, then the end', () =>
+    lateJoinFromStart(factory, makeRegistry));
+  it('the producer goes on when every client left', () => producerOutlivesClients(factory, makeRegistry));
+  it('the eventsource client resumes mid-run, then gets 204 and stops', () =>
+    eventSourceResumesThenStops(factory, makeRegistry));
   it('204 for a client that has it all; one that missed events gets them and the end', () =>
-    comingBackAfterTheEnd(factory));
-  it('cancel ends subscribers with a cancelled end frame; unknown run is 404', () => cancelAndNotFound(factory));
-  it("authorize(req, 'run:<id>', { kind: 'run' })", () => authorizeRuns(factory));
-  it('maxConnections applies to runs', () => maxConnectionsForRuns(factory));
-  it('hostile ids are answered 400 before any stream byte', () => hostileIdsAreRefused(factory));
-  it('long-poll and short-poll work on runs', () => pollingRuns(factory));
+    comingBackAfterTheEnd(factory, makeRegistry));
+  it('cancel ends subscribers with a cancelled end frame; unknown run is 404', () =>
+    cancelAndNotFound(factory, makeRegistry));
+  it("authorize(req, 'run:<id>', { kind: 'run' })", () => authorizeRuns(factory, makeRegistry));
+  it('maxConnections applies to runs', () => maxConnectionsForRuns(factory, makeRegistry));
+  it('hostile ids are answered 400 before any stream byte', () => hostileIdsAreRefused(factory, makeRegistry));
+  it('long-poll and short-poll work on runs', () => pollingRuns(factory, makeRegistry));
 }
