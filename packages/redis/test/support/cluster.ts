@@ -1,15 +1,31 @@
 /** Starts cluster-node.ts servers in child processes and talks to them over IPC. */
 import { type ChildProcess, fork } from 'node:child_process';
 import * as path from 'node:path';
-import type { NodeCommand, NodeReply } from './cluster-node';
+import type { AbortState, NodeCommand, NodeReply } from './cluster-node';
 
 /** What a test needs to know about one server of the cluster. */
 export interface ClusterNode {
   readonly port: number;
+  /** `http://127.0.0.1:<port>` */
+  readonly base: string;
   /** Broadcasts `data` on `channel` from this server; resolves to the id, rejects with the child's error code. */
   broadcast(channel: string, data: string): Promise<string>;
+  /** Creates a run on this server (its producer's); resolves to its id once Redis holds it. */
+  createRun(options?: { idleTimeout?: number }): Promise<string>;
+  /** Appends `data` to a run this server made; resolves to the event id, rejects with the child's error code. */
+  append(run: string, data: string): Promise<string>;
+  /** Ends a run this server made. */
+  end(run: string): Promise<void>;
+  /** `(await registry.findRun(run)).cancel(reason)` on this server; resolves to when the cancel began (`now()`). */
+  cancel(run: string, reason: string): Promise<number>;
+  /** The signal of a run this server made, once it aborted or `waitMs` passed. */
+  abortOf(run: string, waitMs: number): Promise<AbortState>;
+  /** Ends the streams this server serves of `run` (as a lost connection would). */
+  drop(run: string): Promise<void>;
   /** Closes the server and its registry (and the adapter's connections), then the process exits. */
   close(): Promise<void>;
+  /** SIGKILL: the process dies at once, as a crashed server does. */
+  kill(): Promise<void>;
 }
 
 export interface NodeSettings {
@@ -41,27 +57,43 @@ export function startNode(settings: NodeSettings): Promise<ClusterNode> {
   });
   const pending = new Map<number, (reply: NodeReply) => void>();
   let seq = 0;
-  const send = (command: Command): Promise<NodeReply> =>
-    new Promise((resolve) => {
+  /** Sends `command`; resolves to what the child answered, rejects with its error (and its `code`). */
+  const ask = async <T>(command: Command): Promise<T> => {
+    const reply = await new Promise<NodeReply>((resolve) => {
       pending.set(++seq, resolve);
       child.send({ ...command, seq });
     });
+    if (reply.error !== undefined) throw Object.assign(new Error(reply.error.message), reply.error);
+    return reply.value as T;
+  };
+  const exited = (): Promise<unknown> =>
+    child.exitCode !== null || child.signalCode !== null
+      ? Promise.resolve()
+      : new Promise((done) => child.once('exit', done));
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`cluster node exited early with code ${code}`)));
     child.on('message', (message: NodeReply | { port: number }) => {
       if ('port' in message) {
         resolve({
           port: message.port,
-          broadcast: async (channel, data) => {
-            const reply = await send({ cmd: 'broadcast', channel, data });
-            if (reply.error !== undefined) throw Object.assign(new Error(reply.error.message), reply.error);
-            return reply.id!;
-          },
+          base: `http://127.0.0.1:${message.port}`,
+          broadcast: (channel, data) => ask({ cmd: 'broadcast', channel, data }),
+          createRun: (options = {}) => ask({ cmd: 'createRun', ...options }),
+          append: (run, data) => ask({ cmd: 'append', run, data }),
+          end: (run) => ask({ cmd: 'end', run }),
+          cancel: (run, reason) => ask({ cmd: 'cancel', run, reason }),
+          abortOf: (run, waitMs) => ask({ cmd: 'abort', run, waitMs }),
+          drop: (run) => ask({ cmd: 'drop', run }),
           close: async () => {
-            if (child.exitCode !== null) return;
-            const exited = new Promise((done) => child.once('exit', done));
-            await send({ cmd: 'close' });
-            await exited;
+            if (child.exitCode !== null || child.signalCode !== null) return;
+            const gone = exited();
+            await ask({ cmd: 'close' });
+            await gone;
+          },
+          kill: async () => {
+            const gone = exited();
+            child.kill('SIGKILL');
+            await gone;
           },
         });
         return;
