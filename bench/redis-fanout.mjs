@@ -17,17 +17,17 @@
 // The load client reads raw sockets with lib/stream-reader.mjs (no allocation per frame) and reports its own CPU
 // (% of one core over the measured window), so a saturated client shows. Nothing fails on a time; a run with
 // lost events says so and exits non-zero.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { createServer as createTcpServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { adapterAt } from './lib/adapter-at.mjs';
 import { forkRole, openEventStream, untilAllOrQuiet } from './lib/forked.mjs';
 import { makePayload } from './lib/payload.mjs';
+import { cpuFromInfo, deleteMatching, openRedis } from './lib/redis.mjs';
 import { latencySummary, median } from './lib/stats.mjs';
 
 /** Channels each stream of the channels scenario subscribes to. */
@@ -383,71 +383,6 @@ async function openCluster() {
       seed.disconnect();
       for (const redis of masters) redis.disconnect();
       if (dir !== undefined) execFileSync(script, ['stop', dir]);
-    },
-  };
-}
-
-/** User + system CPU (ms) from an INFO cpu reply. */
-function cpuFromInfo(info) {
-  const field = (name) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)[1]);
-  return (field('used_cpu_user') + field('used_cpu_sys')) * 1000;
-}
-
-/** Deletes every key under `prefix` on `redis`, one a command. */
-async function deleteMatching(redis, prefix) {
-  const keys = [];
-  let cursor = '0';
-  do {
-    const [next, found] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    keys.push(...found);
-  } while (cursor !== '0');
-  for (const key of keys) await redis.del(key);
-}
-
-/** A free TCP port on 127.0.0.1. */
-async function freePort() {
-  const probe = createTcpServer().listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address();
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
-
-/** The Redis of the run: REDIS_URL, or a private redis-server (stopped by `close`). */
-async function openRedis() {
-  const { Redis } = await import('ioredis');
-  let server;
-  let dir;
-  let url = process.env.REDIS_URL;
-  if (url === undefined) {
-    const port = await freePort();
-    dir = mkdtempSync(join(tmpdir(), 'tidings-bench-redis-'));
-    server = spawn(
-      'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
-      { stdio: 'ignore' },
-    );
-    url = `redis://127.0.0.1:${port}`;
-  }
-  const redis = new Redis(url, { retryStrategy: (n) => (n > 50 ? null : 100) });
-  redis.on('error', () => {}); // refused while a private redis-server starts; ping() below fails if it never does
-  await redis.ping();
-  return {
-    url,
-    private: server !== undefined,
-    /** Redis's user + system CPU so far (INFO cpu), ms. */
-    async cpuMs() {
-      return cpuFromInfo(await redis.info('cpu'));
-    },
-    deleteKeys: (prefix) => deleteMatching(redis, prefix),
-    async close() {
-      redis.disconnect();
-      if (server !== undefined) {
-        server.kill();
-        await once(server, 'exit');
-        rmSync(dir, { recursive: true, force: true });
-      }
     },
   };
 }
