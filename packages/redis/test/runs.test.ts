@@ -5,14 +5,23 @@
  */
 import { createServer } from 'node:http';
 import { ChannelRegistry, type Run, SseEmitter } from '@tidings/core';
-import { connect, describeWith, SHARED_REDIS_URL, type SseTestClient, startServer, waitFor } from '@tidings/testkit';
+import {
+  clusterSeeds,
+  connect,
+  describeWith,
+  SHARED_REDIS_URL,
+  type SseTestClient,
+  startServer,
+  waitFor,
+} from '@tidings/testkit';
 import { redisAdapter, runKeys } from '../src/index';
-import { sharedRedisFixture } from './support/keys';
+import { sharedRedisFixture, uniquePrefix } from './support/keys';
+import { TestCluster } from './support/redis-cluster';
 
 const ENDED = '{"state":"ended"}';
 
-describeWith(['redis'], 'runs through redisAdapter (Redis on 127.0.0.1:6379)', () => {
-  const { prefix, redis: looker } = sharedRedisFixture(SHARED_REDIS_URL, 'runs');
+/** Nodes on `redis` under `prefix`, and clients of them, closed after each test. */
+function runNodes(redis: () => string | string[], prefix: string) {
   const closers: Array<() => Promise<void>> = [];
   const clients: SseTestClient[] = [];
 
@@ -23,7 +32,7 @@ describeWith(['redis'], 'runs through redisAdapter (Redis on 127.0.0.1:6379)', (
 
   /** A node: a registry on its own adapter, and a server whose `/runs/<id>` streams that run (404 when unknown). */
   async function node(): Promise<{ registry: ChannelRegistry; url(id: string): string }> {
-    const registry = new ChannelRegistry({ adapter: redisAdapter({ redis: SHARED_REDIS_URL, prefix }) });
+    const registry = new ChannelRegistry({ adapter: redisAdapter({ redis: redis(), prefix }) });
     const server = await startServer(
       createServer(async (req, res) => {
         const id = decodeURIComponent(req.url!.slice('/runs/'.length));
@@ -47,6 +56,13 @@ describeWith(['redis'], 'runs through redisAdapter (Redis on 127.0.0.1:6379)', (
     clients.push(client);
     return client;
   }
+
+  return { node, follow };
+}
+
+/** What a run through Redis does on any deployment of it: one Redis, or a cluster. */
+function crossNodeRunTests(redis: () => string | string[], prefix: string): void {
+  const { node, follow } = runNodes(redis, prefix);
 
   test('produced on A, followed on B from the start: every event once, in order, then the end; ids are the log ids', async () => {
     const [a, b] = [await node(), await node()];
@@ -130,6 +146,12 @@ describeWith(['redis'], 'runs through redisAdapter (Redis on 127.0.0.1:6379)', (
     expect(onB.data).toEqual(['only', '{"state":"cancelled","reason":"stalled"}']);
     expect(run.signal.reason).toBe('stalled');
   });
+}
+
+describeWith(['redis'], 'runs through redisAdapter (Redis on 127.0.0.1:6379)', () => {
+  const { prefix, redis: looker } = sharedRedisFixture(SHARED_REDIS_URL, 'runs');
+  crossNodeRunTests(() => SHARED_REDIS_URL, prefix);
+  const { node } = runNodes(() => SHARED_REDIS_URL, prefix);
 
   test('unknown runs are not found; every key a run writes expires; a hostile id never reaches Redis', async () => {
     const [a, b] = [await node(), await node()];
@@ -149,4 +171,14 @@ describeWith(['redis'], 'runs through redisAdapter (Redis on 127.0.0.1:6379)', (
     const keys = await looker().keys(`${prefix}:*`);
     expect(keys.some((key) => key.includes('bad') || key.includes('xxxx'))).toBe(false);
   });
+});
+
+describeWith(['redis-cluster'], 'runs through redisAdapter on the Redis Cluster (TIDINGS_REDIS_CLUSTER)', () => {
+  const prefix = uniquePrefix('runs-cluster');
+  const cluster = new TestCluster();
+  afterAll(async () => {
+    await cluster.deleteKeys(prefix);
+    cluster.close();
+  });
+  crossNodeRunTests(clusterSeeds, prefix);
 });
