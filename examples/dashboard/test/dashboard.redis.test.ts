@@ -1,7 +1,8 @@
 /**
  * Two dashboard servers, one Fastify and one Express, sharing the chat through Redis (REDIS_URL, as
- * `pnpm start` with REDIS_URL set): a page on one server sees what is posted on the other, and a page whose
- * connection is dropped catches up from the Redis log. Needs Redis on 127.0.0.1:6379 (CI starts one).
+ * `pnpm start` with REDIS_URL set): a page on one server sees what is posted on the other, a page whose
+ * connection is dropped catches up from the Redis log, and a Generation run started on one server is followed and
+ * stopped from the other. Needs Redis on 127.0.0.1:6379 (CI starts one).
  */
 
 import { describeWith } from '@tidings/testkit';
@@ -53,7 +54,8 @@ describeWith(['chromium', 'redis'], 'two dashboard servers sharing Redis, in Chr
     await browser?.close();
     await Promise.all([stopServer(fastifyNode), stopServer(expressNode)]);
     const redis = new Redis(REDIS_URL);
-    await redis.del(`${REDIS_PREFIX}:chat`);
+    const keys = await redis.keys(`${REDIS_PREFIX}:*`);
+    if (keys.length > 0) await redis.del(...keys);
     await redis.quit();
   });
 
@@ -79,4 +81,30 @@ describeWith(['chromium', 'redis'], 'two dashboard servers sharing Redis, in Chr
     expect(await page.textContent('#conn-log')).toContain(`hello: the server resumes after ${before}`);
     await page.close();
   });
+
+  test('Generation: a run started on Fastify goes on in a page of the Express server, and Stop there cancels the producer', async () => {
+    const first = await openDashboard(context, fastifyNode!.url);
+    await first.fill('#gen-prompt', 'tell me about two servers');
+    await first.click('#gen-start');
+    await first.waitForFunction(
+      () => Number.parseInt(document.getElementById('gen-status')?.textContent ?? '', 10) >= 10,
+    );
+    const id = new URL(first.url()).searchParams.get('run')!;
+    await first.close();
+    // The same link on the other server: the run from its start, then live, from Redis.
+    const second = await openDashboard(context, `${expressNode!.url}/?run=${encodeURIComponent(id)}`);
+    await second.waitForFunction(
+      () => Number.parseInt(document.getElementById('gen-status')?.textContent ?? '', 10) >= 40,
+    );
+    await second.click('#gen-stop');
+    await second.waitForSelector('#gen-state[data-state="cancelled"]', { timeout: 15_000 });
+    // Read back from the producer's server: the tokens it wrote, then the end frame of the cancel made on Express.
+    const whole = await fetch(`${fastifyNode!.url}/runs/${id}`).then((res) => res.text());
+    const tokens = [...whole.matchAll(/^event: token\ndata: (.*)$/gm)].map((m) => m[1]!);
+    expect(tokens.length).toBeGreaterThanOrEqual(40);
+    expect(tokens.length).toBeLessThan(300); // stopped before the fake model finished
+    expect(whole).toMatch(/^event: end\ndata: \{"state":"cancelled","reason":"stopped by the user"\}$/m);
+    expect(await second.textContent('#gen-answer')).toBe(tokens.join(''));
+    await second.close();
+  }, 60_000);
 });

@@ -1,3 +1,3 @@
-export { channelKey } from './keys.js';
+export { channelKey, runKeys } from './keys.js';
 export { REDIS_ADAPTER_DEFAULTS, type RedisAdapterOptions } from './options.js';
 export { connectionNames, redisAdapter } from './redis-adapter.js';

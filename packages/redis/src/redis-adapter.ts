@@ -25,6 +25,7 @@
  */
 import {
   type BroadcastAdapter,
+  type RunAdapter,
   SseAdapterUnavailableError,
   SseInvalidOptionError,
   type StoredEvent,
@@ -38,6 +39,7 @@ import { LiveFeed } from './live-feed.js';
 import { parseLiveMessage } from './live-message.js';
 import { REDIS_ADAPTER_DEFAULTS, type RedisAdapterOptions } from './options.js';
 import { type PublishCommand, runPublishScript } from './publish-script.js';
+import { RedisRuns } from './runs.js';
 import { type ReadResult, SharedReads } from './shared-reads.js';
 import { decodeEntry, encodeEntry, isStreamId } from './stream-entry.js';
 
@@ -87,6 +89,8 @@ class RedisStreamsAdapter implements BroadcastAdapter {
   readonly #feeds = new Map<string, ChannelFeed>();
   readonly #historyReads = new SharedReads<StoredEvent[] | undefined>();
   #closing: Promise<void> | undefined;
+  /** Runs in Redis: any node serves any run (see runs.ts). */
+  readonly runs: RunAdapter;
 
   constructor(options: RedisAdapterOptions) {
     const settings: Settings = { ...REDIS_ADAPTER_DEFAULTS, ...withoutUndefined(options), redis: options.redis };
@@ -109,6 +113,14 @@ class RedisStreamsAdapter implements BroadcastAdapter {
       },
       onError: this.#onError,
     });
+    this.runs = new RedisRuns({
+      prefix: settings.prefix,
+      publishCommand: command,
+      command: (what, run) => this.#gate.run(what, run),
+      subscribeFeed: (key, onEvent) => this.#subscribeFeed(key, onEvent),
+      unsubscribeFeed: (key) => this.#unsubscribeFeed(key),
+      continueFeed: (key, from, entries) => this.#continueFeed(key, from, entries),
+    });
   }
 
   /** The publish script: XADD, PEXPIRE and the live message in one step; resolves to the entry id. */
@@ -120,8 +132,16 @@ class RedisStreamsAdapter implements BroadcastAdapter {
   }
 
   /** Subscribes to the channel's live feed, then fixes the position at the stream's last entry. */
-  async subscribe(channel: string, onEvent: (event: StoredEvent) => void): Promise<void> {
-    const key = this.#key(channel);
+  subscribe(channel: string, onEvent: (event: StoredEvent) => void): Promise<void> {
+    return this.#subscribeFeed(this.#key(channel), onEvent);
+  }
+
+  unsubscribe(channel: string): Promise<void> {
+    return this.#unsubscribeFeed(this.#key(channel));
+  }
+
+  /** Subscribes to the live feed of stream `key` (a channel's or a run's), then fixes the position at its last entry. */
+  async #subscribeFeed(key: string, onEvent: (event: StoredEvent) => void): Promise<void> {
     const feed = new ChannelFeed((event) => {
       // The finished history reads of the channel end before this entry: stale.
       this.#historyReads.forget(key);
@@ -141,8 +161,7 @@ class RedisStreamsAdapter implements BroadcastAdapter {
     }
   }
 
-  async unsubscribe(channel: string): Promise<void> {
-    const key = this.#key(channel);
+  async #unsubscribeFeed(key: string): Promise<void> {
     if (this.#feeds.has(key)) await this.#drop(key);
   }
 
@@ -182,11 +201,7 @@ class RedisStreamsAdapter implements BroadcastAdapter {
     if (entries === undefined || (afterId !== undefined && entries[0]?.[0] !== afterId)) return { value: undefined };
     const last = entries.at(-1)?.[0];
     const feed = this.#feeds.get(key);
-    if (feed !== undefined && last !== undefined) {
-      // The read is a run of the stream: it continues this node's delivery, or shows it is behind (a fill).
-      feed.offer(afterId ?? BEFORE_ALL, entries);
-      await this.#caughtUp(feed, key, last);
-    }
+    await this.#continueFeed(key, afterId ?? BEFORE_ALL, entries);
     // Entries after `afterId` this node delivered that the stream lost (a failover): the read is not complete.
     if (afterId !== undefined && feed?.lostAfter(afterId)) return { value: undefined };
     const missed = afterId === undefined ? entries : entries.slice(1);
@@ -194,6 +209,18 @@ class RedisStreamsAdapter implements BroadcastAdapter {
     const end = last ?? BEFORE_ALL;
     const current = this.#feeds.get(key) === feed && feed?.lastDelivered === end;
     return { value, keepAs: current ? `${afterId ?? '-'} ${end}` : undefined };
+  }
+
+  /**
+   * Hands a read of stream `key` (every entry after `from`) to its feed, when this node follows it: the read
+   * continues this node's delivery, or shows it is behind (a fill). Resolves once the feed has delivered it.
+   */
+  async #continueFeed(key: string, from: string, entries: readonly RawEntry[]): Promise<void> {
+    const feed = this.#feeds.get(key);
+    const last = entries.at(-1)?.[0];
+    if (feed === undefined || last === undefined) return;
+    feed.offer(from, entries);
+    await this.#caughtUp(feed, key, last);
   }
 
   /** Waits (up to `timeout`) until the feed has delivered entry `id` of `key`. */

@@ -1,7 +1,8 @@
 /**
  * How a wire event is stored as a Redis stream entry, and read back. The entry is a flat list of field/value
  * pairs: `v 1` (format version; also makes an event with no fields a valid entry), then `event`, `data`,
- * `retry`, `comment` and `tag` when present, so entries stay readable with `redis-cli XRANGE`.
+ * `retry`, `comment` and `tag` when present, so entries stay readable with `redis-cli XRANGE`. The `end` entry of
+ * a run (written by its script, run-scripts.ts) also has `final 1`.
  */
 import type { StoredEvent, WireEvent } from '@tidings/core';
 
@@ -39,6 +40,9 @@ export function decodeEntry(id: string, fields: readonly string[]): StoredEvent 
         break;
       case 'tag':
         stored.tag = value;
+        break;
+      case 'final':
+        stored.final = true;
         break;
     }
   }

@@ -1,0 +1,172 @@
+/**
+ * RedisRuns: `adapter.runs`, core's RunAdapter on Redis. A run is a stream that is never trimmed (its log, whose
+ * name is also its live feed's) and a hash (its record), both under the run's own hash tag (keys.ts); creating,
+ * appending and ending are one script each (run-scripts.ts), so whichever node sends them, a run is refused an
+ * append after its end or past `maxEvents`, and is ended once. Live delivery and filling holes in it are the
+ * channels' machinery (channel-feed.ts), keyed by the run's log.
+ */
+import {
+  type RunAdapter,
+  type RunEnd,
+  SseInvalidRunIdError,
+  SseRunEndedError,
+  SseRunFullError,
+  SseRunNotFoundError,
+  type StoredEvent,
+  type StoredRun,
+  type WireEvent,
+} from '@tidings/core';
+import type { RawEntry } from './channel-feed.js';
+import type { RedisClient } from './command-gate.js';
+import { runKeys } from './keys.js';
+import type { PublishCommand } from './publish-script.js';
+import { APPEND_RUN, CREATE_RUN, END_RUN, FIND_RUN } from './run-scripts.js';
+import { decodeEntry, encodeEntry, isStreamId } from './stream-entry.js';
+
+/** What the runs need from the adapter they belong to. */
+export interface RunsHost {
+  readonly prefix: string;
+  readonly publishCommand: PublishCommand;
+  /** Sends a command within the adapter's `timeout` (see command-gate.ts). */
+  command<T>(what: string, command: (redis: RedisClient, stillWanted: () => boolean) => Promise<T>): Promise<T>;
+  /** Delivers every entry of stream `key` after now, in order, exactly once (see `subscribe`). */
+  subscribeFeed(key: string, onEvent: (event: StoredEvent) => void): Promise<void>;
+  unsubscribeFeed(key: string): Promise<void>;
+  /** Hands a read of `key` (every entry after `from`) to its feed, if subscribed; resolves once delivered. */
+  continueFeed(key: string, from: string, entries: readonly RawEntry[]): Promise<void>;
+}
+
+/** The position before every entry. */
+const BEFORE_ALL = '0-0';
+
+export class RedisRuns implements RunAdapter {
+  readonly #host: RunsHost;
+
+  constructor(host: RunsHost) {
+    this.#host = host;
+  }
+
+  async createRun(id: string, settings: { maxEvents: number; idleTimeout: number; ttl: number }): Promise<void> {
+    const { log, meta } = this.#keys(id);
+    const args = [settings.maxEvents, settings.idleTimeout, settings.ttl];
+    const created = await this.#host.command('run create', (redis, stillWanted) =>
+      CREATE_RUN.run(redis, [log, meta], args, stillWanted),
+    );
+    if (created !== 1) {
+      throw new SseInvalidRunIdError(
+        `A run "${id}" exists already (on this server or another: running, or kept for ttl after it ended).`,
+      );
+    }
+  }
+
+  async appendRun(id: string, event: WireEvent): Promise<string> {
+    const { log, meta } = this.#keys(id);
+    const args = [this.#host.publishCommand, ...encodeEntry(event)];
+    try {
+      return (await this.#host.command('run append', (redis, stillWanted) =>
+        APPEND_RUN.run(redis, [log, meta], args, stillWanted),
+      )) as string;
+    } catch (err) {
+      throw refusal(id, err) ?? err;
+    }
+  }
+
+  async endRun(
+    id: string,
+    ending: RunEnd,
+    options: { final?: WireEvent; ifIdleFor?: number } = {},
+  ): Promise<StoredRun | undefined> {
+    const { log, meta } = this.#keys(id);
+    const reason = ending.state === 'cancelled' ? ending.reason : undefined;
+    const args = [
+      this.#host.publishCommand,
+      ending.state,
+      reason ?? '',
+      reason === undefined ? '0' : '1',
+      JSON.stringify(ending),
+      options.ifIdleFor === undefined ? '' : options.ifIdleFor,
+      ...(options.final === undefined ? [] : encodeEntry(options.final)),
+    ];
+    const reply = await this.#host.command('run end', (redis, stillWanted) =>
+      END_RUN.run(redis, [log, meta], args, stillWanted),
+    );
+    return parseRecord(reply);
+  }
+
+  async findRun(id: string): Promise<StoredRun | undefined> {
+    const { log, meta } = this.#keys(id);
+    const reply = await this.#host.command('run lookup', (redis, stillWanted) =>
+      FIND_RUN.run(redis, [log, meta], [], stillWanted),
+    );
+    return parseRecord(reply);
+  }
+
+  subscribeRun(id: string, onEvent: (event: StoredEvent) => void): Promise<void> {
+    return this.#host.subscribeFeed(this.#keys(id).log, onEvent);
+  }
+
+  unsubscribeRun(id: string): Promise<void> {
+    return this.#host.unsubscribeFeed(this.#keys(id).log);
+  }
+
+  /**
+   * `XRANGE log afterId +` proves `afterId` is the run's (it comes back first) and gives what follows; for any
+   * other id, the whole run. A run's log is never trimmed, so this is never a gap.
+   */
+  async runHistory(id: string, afterId: string | undefined): Promise<StoredEvent[]> {
+    const { log } = this.#keys(id);
+    const range = (start: string) =>
+      this.#host.command('run read', (redis) => redis.xrange(log, start, '+')) as Promise<RawEntry[]>;
+    let from = BEFORE_ALL;
+    let entries: RawEntry[] | undefined;
+    if (afterId !== undefined && isStreamId(afterId)) {
+      const read = await range(afterId).catch(() => undefined); // digits past 64 bits: not an id Redis gave
+      if (read?.[0]?.[0] === afterId) {
+        const [held, ...after] = read;
+        // A client that has the end gets the end again (its stream then ends).
+        if (after.length === 0 && decodeEntry(...held!).final === true) return [decodeEntry(...held!)];
+        from = afterId;
+        entries = after;
+      }
+    }
+    entries ??= await range('-');
+    if (entries.length > 0) await this.#host.continueFeed(log, from, entries);
+    return entries.map(([entryId, fields]) => decodeEntry(entryId, fields));
+  }
+
+  #keys(id: string): { log: string; meta: string } {
+    return runKeys(this.#host.prefix, id);
+  }
+}
+
+/** Core's error for a script's refusal (`RUN_ENDED <state>`, `RUN_FULL <max>`, `RUN_NOT_FOUND`); undefined for anything else. */
+function refusal(id: string, err: unknown): Error | undefined {
+  if (!(err instanceof Error) || err.name !== 'ReplyError') return undefined;
+  const [word, detail = ''] = err.message.split(' ');
+  if (word === 'RUN_ENDED') return new SseRunEndedError(id, detail);
+  if (word === 'RUN_FULL') return new SseRunFullError(id, Number(detail));
+  if (word === 'RUN_NOT_FOUND') return new SseRunNotFoundError();
+  return undefined;
+}
+
+/** The record a script returned (field/value pairs, `idleMs` last); undefined for nil. */
+function parseRecord(reply: unknown): StoredRun | undefined {
+  if (!Array.isArray(reply)) return undefined;
+  const fields = new Map<string, string>();
+  for (let i = 0; i + 1 < reply.length; i += 2) fields.set(String(reply[i]), String(reply[i + 1]));
+  const state = fields.get('state');
+  const run: StoredRun = {
+    state: state === 'ended' || state === 'cancelled' ? state : 'running',
+    maxEvents: Number(fields.get('maxEvents')),
+    idleTimeout: Number(fields.get('idleTimeout')),
+    ttl: Number(fields.get('ttl')),
+    events: Number(fields.get('events')),
+    idleMs: Math.max(0, Number(fields.get('idleMs'))),
+  };
+  const optional = ['reason', 'lastEventId', 'endId'] as const;
+  for (const name of optional) {
+    const value = fields.get(name);
+    if (value !== undefined) run[name] = value;
+  }
+  return run;
+}

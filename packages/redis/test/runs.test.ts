@@ -1,0 +1,184 @@
+/**
+ * Runs through redisAdapter() in one process: two registries, each on an adapter of its own (two "nodes"), the
+ * shared Redis between them; clients over real sockets. The two-process suite (Express and Fastify servers) is
+ * runs-cross-node.test.ts.
+ */
+import { createServer } from 'node:http';
+import { ChannelRegistry, type Run, SseEmitter } from '@tidings/core';
+import {
+  clusterSeeds,
+  connect,
+  describeWith,
+  SHARED_REDIS_URL,
+  type SseTestClient,
+  startServer,
+  waitFor,
+} from '@tidings/testkit';
+import { redisAdapter, runKeys } from '../src/index';
+import { sharedRedisFixture, uniquePrefix } from './support/keys';
+import { TestCluster } from './support/redis-cluster';
+
+const ENDED = '{"state":"ended"}';
+
+/** Nodes on `redis` under `prefix`, and clients of them, closed after each test. */
+function runNodes(redis: () => string | string[], prefix: string) {
+  const closers: Array<() => Promise<void>> = [];
+  const clients: SseTestClient[] = [];
+
+  afterEach(async () => {
+    for (const client of clients.splice(0)) client.close();
+    for (const close of closers.splice(0).reverse()) await close();
+  });
+
+  /** A node: a registry on its own adapter, and a server whose `/runs/<id>` streams that run (404 when unknown). */
+  async function node(): Promise<{ registry: ChannelRegistry; url(id: string): string }> {
+    const registry = new ChannelRegistry({ adapter: redisAdapter({ redis: redis(), prefix }) });
+    const server = await startServer(
+      createServer(async (req, res) => {
+        const id = decodeURIComponent(req.url!.slice('/runs/'.length));
+        const run = await registry.findRun(id);
+        if (run === undefined) {
+          res.writeHead(404).end();
+          return;
+        }
+        run.subscribe(new SseEmitter({ keepAlive: false }).attach(req, res));
+      }),
+    );
+    closers.push(
+      () => registry.close(),
+      () => server.close(),
+    );
+    return { registry, url: (id) => `${server.url}/runs/${encodeURIComponent(id)}` };
+  }
+
+  function follow(url: string, lastEventId?: string): SseTestClient {
+    const client = connect(url, { lastEventId });
+    clients.push(client);
+    return client;
+  }
+
+  return { node, follow };
+}
+
+/** What a run through Redis does on any deployment of it: one Redis, or a cluster. */
+function crossNodeRunTests(redis: () => string | string[], prefix: string): void {
+  const { node, follow } = runNodes(redis, prefix);
+
+  test('produced on A, followed on B from the start: every event once, in order, then the end; ids are the log ids', async () => {
+    const [a, b] = [await node(), await node()];
+    const run = a.registry.createRun();
+    const ids = [await run.append('t1'), await run.append('t2')];
+    const onB = follow(b.url(run.id));
+    await onB.waitForEvents(2);
+    ids.push(await run.append('t3'));
+    await run.end('t4');
+    await onB.ended;
+    expect(onB.data).toEqual(['t1', 't2', 't3', 't4', ENDED]);
+    expect(onB.ids.slice(0, 3)).toEqual(ids);
+    expect(onB.events.at(-1)?.event).toBe('end');
+    const found = await b.registry.findRun(run.id);
+    expect(found?.state).toBe('ended');
+  });
+
+  test('moved from A to B mid-run with Last-Event-ID: the rest exactly once; with the end id, the end frame again', async () => {
+    const [a, b] = [await node(), await node()];
+    const run = a.registry.createRun();
+    for (let i = 1; i <= 3; i++) await run.append(`t${i}`);
+    const onA = follow(a.url(run.id));
+    await onA.waitForEvents(3);
+    onA.close();
+    for (let i = 4; i <= 6; i++) await run.append(`t${i}`);
+    const onB = follow(b.url(run.id), onA.lastEventId);
+    await onB.waitForEvents(3);
+    await run.end();
+    await onB.ended;
+    expect(onB.data).toEqual(['t4', 't5', 't6', ENDED]);
+    const again = follow(b.url(run.id), onB.lastEventId);
+    await again.ended;
+    expect(again.data).toEqual([ENDED]);
+  });
+
+  test("cancel on B aborts the producer's signal on A; A's next append is refused; clients get the cancelled end", async () => {
+    const [a, b] = [await node(), await node()];
+    const run = a.registry.createRun();
+    await run.append('t1');
+    const onA = follow(a.url(run.id));
+    await onA.waitForEvents(1);
+    const onB = follow(b.url(run.id));
+    await onB.waitForEvents(1);
+    const remote = (await b.registry.findRun(run.id)) as Run;
+    await remote.cancel('user');
+    await waitFor('the producer sees the cancel', () => run.signal.aborted);
+    expect(run.signal.reason).toBe('user');
+    expect(run.state).toBe('cancelled');
+    await expect(run.append('late')).rejects.toMatchObject({ code: 'SSE_ERR_RUN_ENDED' });
+    await Promise.all([onA.ended, onB.ended]);
+    for (const client of [onA, onB]) expect(client.data).toEqual(['t1', '{"state":"cancelled","reason":"user"}']);
+  });
+
+  test('the store refuses what the run cannot take, from any node', async () => {
+    const [a, b] = [await node(), await node()];
+    const run = a.registry.createRun({ id: `full-${Date.now()}`, maxEvents: 2 });
+    await run.append(1);
+    const other = (await b.registry.findRun(run.id)) as Run;
+    await other.append(2);
+    await expect(run.append(3)).rejects.toMatchObject({ code: 'SSE_ERR_RUN_FULL' });
+    // A node that holds the run refuses the id at once; one that does not hears it from the store.
+    expect(() => b.registry.createRun({ id: run.id })).toThrow(
+      expect.objectContaining({ code: 'SSE_ERR_INVALID_RUN_ID' }),
+    );
+    const taken = (await node()).registry.createRun({ id: run.id });
+    await expect(taken.append('x')).rejects.toMatchObject({ code: 'SSE_ERR_INVALID_RUN_ID' });
+    expect(taken.signal.aborted).toBe(true);
+    await other.end('last');
+    await expect(run.append(4)).rejects.toMatchObject({ code: 'SSE_ERR_RUN_ENDED' });
+    const whole = follow(a.url(run.id));
+    await whole.ended;
+    expect(whole.data).toEqual(['1', '2', 'last', ENDED]);
+  });
+
+  test('a run nobody appends to is cancelled "stalled" by a node that holds it, by Redis\'s clock', async () => {
+    const [a, b] = [await node(), await node()];
+    const run = a.registry.createRun({ idleTimeout: 300 });
+    await run.append('only');
+    const onB = follow(b.url(run.id));
+    await onB.ended;
+    expect(onB.data).toEqual(['only', '{"state":"cancelled","reason":"stalled"}']);
+    expect(run.signal.reason).toBe('stalled');
+  });
+}
+
+describeWith(['redis'], 'runs through redisAdapter (Redis on 127.0.0.1:6379)', () => {
+  const { prefix, redis: looker } = sharedRedisFixture(SHARED_REDIS_URL, 'runs');
+  crossNodeRunTests(() => SHARED_REDIS_URL, prefix);
+  const { node } = runNodes(() => SHARED_REDIS_URL, prefix);
+
+  test('unknown runs are not found; every key a run writes expires; a hostile id never reaches Redis', async () => {
+    const [a, b] = [await node(), await node()];
+    expect(await b.registry.findRun('no-such-run')).toBeUndefined();
+    expect(await b.registry.findRun(`bad\nid`)).toBeUndefined();
+    expect(await b.registry.findRun('x'.repeat(10_000))).toBeUndefined();
+    const run = a.registry.createRun({ ttl: 60_000 });
+    await run.append('t');
+    const { log, meta } = runKeys(prefix, run.id);
+    for (const key of [log, meta]) expect(await looker().pttl(key)).toBeGreaterThan(60_000);
+    await run.end();
+    for (const key of [log, meta]) {
+      const ttl = await looker().pttl(key);
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(60_000);
+    }
+    const keys = await looker().keys(`${prefix}:*`);
+    expect(keys.some((key) => key.includes('bad') || key.includes('xxxx'))).toBe(false);
+  });
+});
+
+describeWith(['redis-cluster'], 'runs through redisAdapter on the Redis Cluster (TIDINGS_REDIS_CLUSTER)', () => {
+  const prefix = uniquePrefix('runs-cluster');
+  const cluster = new TestCluster();
+  afterAll(async () => {
+    await cluster.deleteKeys(prefix);
+    cluster.close();
+  });
+  crossNodeRunTests(clusterSeeds, prefix);
+});
