@@ -14,8 +14,9 @@ import {
   startServer,
   waitFor,
 } from '@tidings/testkit';
+import { uniquePrefix } from '@tidings/testkit/redis';
 import { redisAdapter, runKeys } from '../src/index';
-import { sharedRedisFixture, uniquePrefix } from './support/keys';
+import { sharedRedisFixture } from './support/keys';
 import { TestCluster } from './support/redis-cluster';
 
 const ENDED = '{"state":"ended"}';
