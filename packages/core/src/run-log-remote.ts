@@ -6,6 +6,7 @@
  * life (`pin`), so an `end` entry written by another node (a cancel) reaches its run, and its signal, at once.
  */
 import type { RunAdapter, StoredEvent, StoredRun, WireEvent } from './adapter.js';
+import { FeedSubscription } from './feed-subscription.js';
 import { prepareEvent, type Serializer, type SseEvent, serializeData } from './frame.js';
 import { unref } from './internal.js';
 import type { AppendOptions, DeliverEntry, LogEntry, RemoteChannelLog } from './log.js';
@@ -27,9 +28,7 @@ export class RemoteRunLog implements RemoteChannelLog, RunJournal {
   /** The run's creation in the store: appends and the end wait for it (they fail with it). */
   readonly #created: Promise<void>;
   /** The store's live feed of the run, while this node listens. */
-  #ready: Promise<void> | undefined;
-  /** The last unsubscription: a new subscription is only sent once it is done. */
-  #released: Promise<void> = settled;
+  readonly #feed: FeedSubscription;
   /** The run's channel has local subscribers. */
   #wanted = false;
   /** The producer's node listens for the run's whole life. */
@@ -57,6 +56,10 @@ export class RemoteRunLog implements RemoteChannelLog, RunJournal {
     this.#deliver = deliver;
     this.#events = events;
     this.#created = created ?? settled;
+    this.#feed = new FeedSubscription(
+      () => store.subscribeRun(runId, (event) => this.#onStored(event)),
+      () => store.unsubscribeRun(runId),
+    );
     // A failed creation reaches the producer through its first append or end.
     this.#created.catch(() => {});
   }
@@ -115,7 +118,7 @@ export class RemoteRunLog implements RemoteChannelLog, RunJournal {
   pin(): void {
     this.#pinned = true;
     const attempt = (): void => {
-      this.#subscribe().catch(() => {
+      this.#feed.listen().catch(() => {
         if (this.#pinned) unref(setTimeout(attempt, PIN_RETRY_MS));
       });
     };
@@ -134,7 +137,7 @@ export class RemoteRunLog implements RemoteChannelLog, RunJournal {
 
   listen(): Promise<void> {
     this.#wanted = true;
-    return this.#subscribe();
+    return this.#feed.listen();
   }
 
   release(): void {
@@ -145,8 +148,7 @@ export class RemoteRunLog implements RemoteChannelLog, RunJournal {
   retire(): Promise<void> {
     this.#wanted = false;
     this.#pinned = false;
-    this.#unsubscribeIfUnused();
-    return this.#released;
+    return this.#feed.release();
   }
 
   /**
@@ -162,23 +164,8 @@ export class RemoteRunLog implements RemoteChannelLog, RunJournal {
     return entry.prepared.id;
   }
 
-  #subscribe(): Promise<void> {
-    if (this.#ready === undefined) {
-      const ready = this.#released.then(() => this.#store.subscribeRun(this.#runId, (event) => this.#onStored(event)));
-      // A failed subscription is not kept: the next listener tries again.
-      ready.catch(() => {
-        if (this.#ready === ready) this.#ready = undefined;
-      });
-      this.#ready = ready;
-    }
-    return this.#ready;
-  }
-
   #unsubscribeIfUnused(): void {
-    const ready = this.#ready;
-    if (ready === undefined || this.#wanted || this.#pinned) return;
-    this.#ready = undefined;
-    this.#released = ready.then(() => this.#store.unsubscribeRun(this.#runId)).catch(() => {});
+    if (!this.#wanted && !this.#pinned) void this.#feed.release();
   }
 
   #onStored(stored: StoredEvent): void {
