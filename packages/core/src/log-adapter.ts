@@ -63,8 +63,7 @@ export class AdapterLog implements RemoteChannelLog {
     }
     let wire: WireEvent;
     try {
-      const data = ev.data === undefined ? undefined : serializeData(ev.data, this.#serialize);
-      wire = { event: ev.event, data, retry: ev.retry, comment: ev.comment };
+      wire = toWire(ev, this.#serialize);
     } catch (err) {
       return rejected(err);
     }
@@ -136,8 +135,14 @@ export class AdapterLog implements RemoteChannelLog {
   }
 }
 
+/** `ev` as it travels to the adapter: its data serialized. Throws `SSE_ERR_SERIALIZE` when it cannot be. */
+export function toWire(ev: Readonly<SseEvent>, serialize: Serializer | undefined): WireEvent {
+  const data = ev.data === undefined ? undefined : serializeData(ev.data, serialize);
+  return { event: ev.event, data, retry: ev.retry, comment: ev.comment };
+}
+
 /** An entry of the adapter's log, encoded once for this node; its data is already text. */
-function fromLog(stored: StoredEvent): LogEntry {
-  const { tag: _tag, ...fields } = stored;
-  return { prepared: prepareEvent(fields), fields, audience: undefined };
+export function fromLog(stored: StoredEvent): LogEntry {
+  const { tag: _tag, final, ...fields } = stored;
+  return { prepared: prepareEvent(fields), fields, audience: undefined, final: final === true };
 }

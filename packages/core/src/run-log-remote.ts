@@ -7,9 +7,10 @@
  */
 import type { RunAdapter, StoredEvent, StoredRun, WireEvent } from './adapter.js';
 import { FeedSubscription } from './feed-subscription.js';
-import { prepareEvent, type Serializer, type SseEvent, serializeData } from './frame.js';
+import type { Serializer, SseEvent } from './frame.js';
 import { unref } from './internal.js';
 import type { AppendOptions, DeliverEntry, LogEntry, RemoteChannelLog } from './log.js';
+import { fromLog, toWire } from './log-adapter.js';
 import type { RunEnd, RunJournal, RunLogEvents } from './run-log.js';
 
 const settled = Promise.resolve();
@@ -71,7 +72,7 @@ export class RemoteRunLog implements RemoteChannelLog, RunJournal {
   }
 
   async record(ev: Readonly<SseEvent>): Promise<string> {
-    const wire = this.#wire(ev);
+    const wire = toWire(ev, this.#serialize);
     await this.#created;
     return await this.#store.appendRun(this.#runId, wire);
   }
@@ -80,7 +81,7 @@ export class RemoteRunLog implements RemoteChannelLog, RunJournal {
     let wire: WireEvent | undefined;
     let failed: unknown;
     try {
-      wire = final === undefined ? undefined : this.#wire(final);
+      wire = final === undefined ? undefined : toWire(final, this.#serialize);
     } catch (err) {
       // The run still ends; the caller hears why `final` was not appended.
       failed = err;
@@ -177,15 +178,9 @@ export class RemoteRunLog implements RemoteChannelLog, RunJournal {
 
   /** An entry of the store, encoded once for this node, and what it tells of the run's end. */
   #note(stored: StoredEvent): LogEntry {
-    const { tag: _tag, final, ...fields } = stored;
-    if (final === true) this.#endId = stored.id;
+    if (stored.final === true) this.#endId = stored.id;
     else if (this.#endId === undefined) this.#lastEventId = stored.id;
-    return { prepared: prepareEvent(fields), fields, audience: undefined, final: final === true };
-  }
-
-  #wire(ev: Readonly<SseEvent>): WireEvent {
-    const data = ev.data === undefined ? undefined : serializeData(ev.data, this.#serialize);
-    return { event: ev.event, data, retry: ev.retry, comment: ev.comment };
+    return fromLog(stored);
   }
 
   #endOf(stored: StoredRun | undefined): RunEnd | undefined {
