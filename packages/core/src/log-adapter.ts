@@ -5,11 +5,10 @@
  */
 import type { BroadcastAdapter, StoredEvent, WireEvent } from './adapter.js';
 import { SseInvalidOptionError } from './errors.js';
+import { FeedSubscription } from './feed-subscription.js';
 import { prepareEvent, type Serializer, type SseEvent, serializeData } from './frame.js';
 import { type AnyEmitter, rejected, warn } from './internal.js';
 import type { AppendOptions, DeliverEntry, LogEntry, RemoteChannelLog } from './log.js';
-
-const settled = Promise.resolve();
 
 /** Most `except` options waiting for their event to come back from the adapter. */
 const MAX_PENDING_EXCEPTS = 10_000;
@@ -23,9 +22,7 @@ export class AdapterLog implements RemoteChannelLog {
   readonly #tagPrefix: string;
   readonly #deliver: DeliverEntry;
   /** The adapter subscription for this channel, while it has local subscribers. */
-  #ready: Promise<void> | undefined;
-  /** The last adapter unsubscription: a new subscription is only sent once it is done. */
-  #released: Promise<void>;
+  readonly #feed: FeedSubscription;
   /** `except` options of broadcasts published through the adapter, by tag, until the event comes back. */
   readonly #exceptByTag = new Map<string, AnyEmitter>();
   /**
@@ -49,7 +46,11 @@ export class AdapterLog implements RemoteChannelLog {
     this.#tagPrefix = tagPrefix;
     this.#deliver = deliver;
     // The previous log of this channel name (dropped, then brought back) may still be unsubscribing.
-    this.#released = after ?? settled;
+    this.#feed = new FeedSubscription(
+      () => adapter.subscribe(channel, (stored) => this.#onAdapterEvent(stored)),
+      () => adapter.unsubscribe(channel),
+      after,
+    );
   }
 
   /** Throws `SSE_ERR_INVALID_OPTION` for a `filter`: a function cannot travel to other servers. */
@@ -62,8 +63,7 @@ export class AdapterLog implements RemoteChannelLog {
     }
     let wire: WireEvent;
     try {
-      const data = ev.data === undefined ? undefined : serializeData(ev.data, this.#serialize);
-      wire = { event: ev.event, data, retry: ev.retry, comment: ev.comment };
+      wire = toWire(ev, this.#serialize);
     } catch (err) {
       return rejected(err);
     }
@@ -85,29 +85,15 @@ export class AdapterLog implements RemoteChannelLog {
   }
 
   listen(): Promise<void> {
-    if (this.#ready === undefined) {
-      const ready = this.#released.then(() =>
-        this.#adapter.subscribe(this.#channel, (stored) => this.#onAdapterEvent(stored)),
-      );
-      // A failed subscription is not kept: the next subscriber tries again.
-      ready.catch(() => {
-        if (this.#ready === ready) this.#ready = undefined;
-      });
-      this.#ready = ready;
-    }
-    return this.#ready;
+    return this.#feed.listen();
   }
 
   release(): void {
-    const ready = this.#ready;
-    if (ready === undefined) return;
-    this.#ready = undefined;
-    this.#released = ready.then(() => this.#adapter.unsubscribe(this.#channel)).catch(() => {});
+    void this.#feed.release();
   }
 
   retire(): Promise<void> {
-    this.release();
-    return this.#released;
+    return this.#feed.release();
   }
 
   read(afterId: string | undefined): Promise<readonly LogEntry[] | undefined> {
@@ -149,8 +135,14 @@ export class AdapterLog implements RemoteChannelLog {
   }
 }
 
+/** `ev` as it travels to the adapter: its data serialized. Throws `SSE_ERR_SERIALIZE` when it cannot be. */
+export function toWire(ev: Readonly<SseEvent>, serialize: Serializer | undefined): WireEvent {
+  const data = ev.data === undefined ? undefined : serializeData(ev.data, serialize);
+  return { event: ev.event, data, retry: ev.retry, comment: ev.comment };
+}
+
 /** An entry of the adapter's log, encoded once for this node; its data is already text. */
-function fromLog(stored: StoredEvent): LogEntry {
-  const { tag: _tag, ...fields } = stored;
-  return { prepared: prepareEvent(fields), fields, audience: undefined };
+export function fromLog(stored: StoredEvent): LogEntry {
+  const { tag: _tag, final, ...fields } = stored;
+  return { prepared: prepareEvent(fields), fields, audience: undefined, final: final === true };
 }

@@ -6,9 +6,11 @@
  * life (`pin`), so an `end` entry written by another node (a cancel) reaches its run, and its signal, at once.
  */
 import type { RunAdapter, StoredEvent, StoredRun, WireEvent } from './adapter.js';
-import { prepareEvent, type Serializer, type SseEvent, serializeData } from './frame.js';
+import { FeedSubscription } from './feed-subscription.js';
+import type { Serializer, SseEvent } from './frame.js';
 import { unref } from './internal.js';
 import type { AppendOptions, DeliverEntry, LogEntry, RemoteChannelLog } from './log.js';
+import { fromLog, toWire } from './log-adapter.js';
 import type { RunEnd, RunJournal, RunLogEvents } from './run-log.js';
 
 const settled = Promise.resolve();
@@ -27,9 +29,7 @@ export class RemoteRunLog implements RemoteChannelLog, RunJournal {
   /** The run's creation in the store: appends and the end wait for it (they fail with it). */
   readonly #created: Promise<void>;
   /** The store's live feed of the run, while this node listens. */
-  #ready: Promise<void> | undefined;
-  /** The last unsubscription: a new subscription is only sent once it is done. */
-  #released: Promise<void> = settled;
+  readonly #feed: FeedSubscription;
   /** The run's channel has local subscribers. */
   #wanted = false;
   /** The producer's node listens for the run's whole life. */
@@ -57,6 +57,10 @@ export class RemoteRunLog implements RemoteChannelLog, RunJournal {
     this.#deliver = deliver;
     this.#events = events;
     this.#created = created ?? settled;
+    this.#feed = new FeedSubscription(
+      () => store.subscribeRun(runId, (event) => this.#onStored(event)),
+      () => store.unsubscribeRun(runId),
+    );
     // A failed creation reaches the producer through its first append or end.
     this.#created.catch(() => {});
   }
@@ -68,7 +72,7 @@ export class RemoteRunLog implements RemoteChannelLog, RunJournal {
   }
 
   async record(ev: Readonly<SseEvent>): Promise<string> {
-    const wire = this.#wire(ev);
+    const wire = toWire(ev, this.#serialize);
     await this.#created;
     return await this.#store.appendRun(this.#runId, wire);
   }
@@ -77,7 +81,7 @@ export class RemoteRunLog implements RemoteChannelLog, RunJournal {
     let wire: WireEvent | undefined;
     let failed: unknown;
     try {
-      wire = final === undefined ? undefined : this.#wire(final);
+      wire = final === undefined ? undefined : toWire(final, this.#serialize);
     } catch (err) {
       // The run still ends; the caller hears why `final` was not appended.
       failed = err;
@@ -115,7 +119,7 @@ export class RemoteRunLog implements RemoteChannelLog, RunJournal {
   pin(): void {
     this.#pinned = true;
     const attempt = (): void => {
-      this.#subscribe().catch(() => {
+      this.#feed.listen().catch(() => {
         if (this.#pinned) unref(setTimeout(attempt, PIN_RETRY_MS));
       });
     };
@@ -134,7 +138,7 @@ export class RemoteRunLog implements RemoteChannelLog, RunJournal {
 
   listen(): Promise<void> {
     this.#wanted = true;
-    return this.#subscribe();
+    return this.#feed.listen();
   }
 
   release(): void {
@@ -145,8 +149,7 @@ export class RemoteRunLog implements RemoteChannelLog, RunJournal {
   retire(): Promise<void> {
     this.#wanted = false;
     this.#pinned = false;
-    this.#unsubscribeIfUnused();
-    return this.#released;
+    return this.#feed.release();
   }
 
   /**
@@ -162,23 +165,8 @@ export class RemoteRunLog implements RemoteChannelLog, RunJournal {
     return entry.prepared.id;
   }
 
-  #subscribe(): Promise<void> {
-    if (this.#ready === undefined) {
-      const ready = this.#released.then(() => this.#store.subscribeRun(this.#runId, (event) => this.#onStored(event)));
-      // A failed subscription is not kept: the next listener tries again.
-      ready.catch(() => {
-        if (this.#ready === ready) this.#ready = undefined;
-      });
-      this.#ready = ready;
-    }
-    return this.#ready;
-  }
-
   #unsubscribeIfUnused(): void {
-    const ready = this.#ready;
-    if (ready === undefined || this.#wanted || this.#pinned) return;
-    this.#ready = undefined;
-    this.#released = ready.then(() => this.#store.unsubscribeRun(this.#runId)).catch(() => {});
+    if (!this.#wanted && !this.#pinned) void this.#feed.release();
   }
 
   #onStored(stored: StoredEvent): void {
@@ -190,15 +178,9 @@ export class RemoteRunLog implements RemoteChannelLog, RunJournal {
 
   /** An entry of the store, encoded once for this node, and what it tells of the run's end. */
   #note(stored: StoredEvent): LogEntry {
-    const { tag: _tag, final, ...fields } = stored;
-    if (final === true) this.#endId = stored.id;
+    if (stored.final === true) this.#endId = stored.id;
     else if (this.#endId === undefined) this.#lastEventId = stored.id;
-    return { prepared: prepareEvent(fields), fields, audience: undefined, final: final === true };
-  }
-
-  #wire(ev: Readonly<SseEvent>): WireEvent {
-    const data = ev.data === undefined ? undefined : serializeData(ev.data, this.#serialize);
-    return { event: ev.event, data, retry: ev.retry, comment: ev.comment };
+    return fromLog(stored);
   }
 
   #endOf(stored: StoredRun | undefined): RunEnd | undefined {
