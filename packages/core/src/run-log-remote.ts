@@ -39,10 +39,7 @@ export class RemoteRunLog implements RemoteChannelLog, RunJournal {
   /** Id of the `end` entry, once this node knows the run is over. */
   #endId: string | undefined;
 
-  /**
-   * `created`: the run's creation in the store when this node made the run; undefined for a run found there.
-   * `stored`: what the store said of a found run.
-   */
+  /** `created`: the run's creation in the store when this node made the run; undefined for a run found there. */
   constructor(
     store: RunAdapter,
     runId: string,

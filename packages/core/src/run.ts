@@ -8,7 +8,7 @@
 import type { RunAdapter, StoredRun } from './adapter.js';
 import { Channel } from './channel.js';
 import type { EventData, EventName, SseEmitter } from './emitter.js';
-import { SseRunEndedError } from './errors.js';
+import { isSseError, SseRunEndedError } from './errors.js';
 import { type Serializer, type SseEvent, type SseEventBuilder, toEvent } from './frame.js';
 import { type AnyEmitter, handled, rejected, unref } from './internal.js';
 import { type RunChannelLog, type RunEnd, RunLog, type RunLogEvents } from './run-log.js';
@@ -31,6 +31,9 @@ export interface RunOptions {
   /** Milliseconds without an append after which the run is cancelled with reason `"stalled"`. Default 5 min. */
   idleTimeout?: number;
 }
+
+/** Pause before an end the adapter's store did not take (it did not answer) is sent again. */
+const END_RETRY_MS = 1_000;
 
 /** The defaults of {@link RunOptions}. */
 export const RUN_DEFAULTS = Object.freeze({
@@ -220,7 +223,24 @@ export class Run<Events extends EventMap = EventMap> {
   async #finish(end: RunEnd, final: SseEvent | undefined): Promise<void> {
     this.#over(end);
     if (this.#failure !== undefined) throw this.#failure;
-    const actual = await this.#log.finish(end, final);
+    await this.#writeEnd(end, final);
+  }
+
+  /**
+   * Records the end in the log. A store that did not answer is asked again every {@link END_RETRY_MS} until it does
+   * (else other nodes would see the run running until it stalls): its end step leaves a run that is over as it is,
+   * so a retry after an end that did land changes nothing.
+   */
+  async #writeEnd(end: RunEnd, final: SseEvent | undefined): Promise<void> {
+    let actual: RunEnd | undefined;
+    try {
+      actual = await this.#log.finish(end, final);
+    } catch (err) {
+      if (this.#remote !== undefined && isSseError(err) && err.code === 'SSE_ERR_ADAPTER_UNAVAILABLE') {
+        unref(setTimeout(() => void this.#writeEnd(end, final).catch(() => {}), END_RETRY_MS));
+      }
+      throw err;
+    }
     if (actual !== undefined) this.#over(actual);
   }
 

@@ -40,7 +40,7 @@ import { parseLiveMessage } from './live-message.js';
 import { REDIS_ADAPTER_DEFAULTS, type RedisAdapterOptions } from './options.js';
 import { type PublishCommand, runPublishScript } from './publish-script.js';
 import { RedisRuns } from './runs.js';
-import { type ReadResult, SharedReads } from './shared-reads.js';
+import { type ReadResult, SharedReads, type StreamRead } from './shared-reads.js';
 import { decodeEntry, encodeEntry, isStreamId } from './stream-entry.js';
 
 /**
@@ -120,6 +120,7 @@ class RedisStreamsAdapter implements BroadcastAdapter {
       subscribeFeed: (key, onEvent) => this.#subscribeFeed(key, onEvent),
       unsubscribeFeed: (key) => this.#unsubscribeFeed(key),
       continueFeed: (key, from, entries) => this.#continueFeed(key, from, entries),
+      shareRead: (key, afterId, read) => this.#shareRead(key, afterId, read),
     });
   }
 
@@ -175,22 +176,34 @@ class RedisStreamsAdapter implements BroadcastAdapter {
   history(channel: string, afterId: string | undefined): Promise<StoredEvent[] | undefined> {
     if (afterId !== undefined && !isStreamId(afterId)) return Promise.resolve(undefined);
     const key = this.#key(channel);
-    // Shared only between callers at the same live-feed position: the caller holds live entries from now on, so
-    // a read sent before this node delivered an entry may end before it, and the caller would have it nowhere.
-    const position = this.#feeds.get(key)?.lastDelivered;
-    return this.#historyReads.run(
-      key,
-      `${afterId ?? '-'} ${position ?? 'unsubscribed'}`,
-      () => this.#readHistory(key, afterId),
-      (events) => events?.slice(),
-    );
+    return this.#shareRead(key, afterId, () => this.#readHistory(key, afterId));
   }
 
   /**
-   * The read behind {@link history}. Kept for later callers (until the feed delivers its next entry) when the
-   * feed stands exactly at its end: a caller then has every entry, in the read or among those it holds next.
+   * Shares a read of stream `key` after `afterId` (a channel's history, a run's replay) between callers at the
+   * same live-feed position: a caller holds live entries from its call on, so a read sent before this node
+   * delivered an entry may end before it, and the caller would have it nowhere. A finished read is kept for later
+   * callers (until the feed delivers its next entry) when the feed stands exactly at the read's end: a caller then
+   * has every entry, in the read or among those it holds next.
    */
-  async #readHistory(key: string, afterId: string | undefined): Promise<ReadResult<StoredEvent[] | undefined>> {
+  #shareRead(
+    key: string,
+    afterId: string | undefined,
+    read: () => Promise<StreamRead>,
+  ): Promise<StoredEvent[] | undefined> {
+    const position = this.#feeds.get(key)?.lastDelivered;
+    const keyed = async (): Promise<ReadResult<StoredEvent[] | undefined>> => {
+      const { events, end } = await read();
+      const current = end !== undefined && this.#feeds.get(key)?.lastDelivered === end;
+      return { value: events, keepAs: current ? `${afterId ?? '-'} ${end}` : undefined };
+    };
+    return this.#historyReads.run(key, `${afterId ?? '-'} ${position ?? 'unsubscribed'}`, keyed, (events) =>
+      events?.slice(),
+    );
+  }
+
+  /** The read behind {@link history}. */
+  async #readHistory(key: string, afterId: string | undefined): Promise<StreamRead> {
     const entries = await this.#gate
       .run('history', (redis) => redis.xrange(key, afterId ?? '-', '+'))
       .catch((err) => {
@@ -198,17 +211,13 @@ class RedisStreamsAdapter implements BroadcastAdapter {
         if (err instanceof Error && err.name === 'ReplyError' && afterId !== undefined) return undefined;
         throw err;
       });
-    if (entries === undefined || (afterId !== undefined && entries[0]?.[0] !== afterId)) return { value: undefined };
-    const last = entries.at(-1)?.[0];
+    if (entries === undefined || (afterId !== undefined && entries[0]?.[0] !== afterId)) return { events: undefined };
     const feed = this.#feeds.get(key);
     await this.#continueFeed(key, afterId ?? BEFORE_ALL, entries);
     // Entries after `afterId` this node delivered that the stream lost (a failover): the read is not complete.
-    if (afterId !== undefined && feed?.lostAfter(afterId)) return { value: undefined };
+    if (afterId !== undefined && feed?.lostAfter(afterId)) return { events: undefined };
     const missed = afterId === undefined ? entries : entries.slice(1);
-    const value = missed.map(([id, fields]) => decodeEntry(id, fields));
-    const end = last ?? BEFORE_ALL;
-    const current = this.#feeds.get(key) === feed && feed?.lastDelivered === end;
-    return { value, keepAs: current ? `${afterId ?? '-'} ${end}` : undefined };
+    return { events: missed.map(([id, fields]) => decodeEntry(id, fields)), end: entries.at(-1)?.[0] ?? BEFORE_ALL };
   }
 
   /**

@@ -21,6 +21,7 @@ import type { RedisClient } from './command-gate.js';
 import { runKeys } from './keys.js';
 import type { PublishCommand } from './publish-script.js';
 import { APPEND_RUN, CREATE_RUN, END_RUN, FIND_RUN } from './run-scripts.js';
+import type { StreamRead } from './shared-reads.js';
 import { decodeEntry, encodeEntry, isStreamId } from './stream-entry.js';
 
 /** What the runs need from the adapter they belong to. */
@@ -34,6 +35,12 @@ export interface RunsHost {
   unsubscribeFeed(key: string): Promise<void>;
   /** Hands a read of `key` (every entry after `from`) to its feed, if subscribed; resolves once delivered. */
   continueFeed(key: string, from: string, entries: readonly RawEntry[]): Promise<void>;
+  /** Shares `read` between callers reading `key` after `afterId` at the same point of this node's delivery. */
+  shareRead(
+    key: string,
+    afterId: string | undefined,
+    read: () => Promise<StreamRead>,
+  ): Promise<StoredEvent[] | undefined>;
 }
 
 /** The position before every entry. */
@@ -115,23 +122,31 @@ export class RedisRuns implements RunAdapter {
    */
   async runHistory(id: string, afterId: string | undefined): Promise<StoredEvent[]> {
     const { log } = this.#keys(id);
+    // A client resuming from an id of no run reads the whole run: those share one read.
+    const position = afterId !== undefined && isStreamId(afterId) ? afterId : undefined;
+    return (await this.#host.shareRead(log, position, () => this.#readRun(log, position))) ?? [];
+  }
+
+  async #readRun(log: string, afterId: string | undefined): Promise<StreamRead> {
     const range = (start: string) =>
       this.#host.command('run read', (redis) => redis.xrange(log, start, '+')) as Promise<RawEntry[]>;
     let from = BEFORE_ALL;
     let entries: RawEntry[] | undefined;
-    if (afterId !== undefined && isStreamId(afterId)) {
+    if (afterId !== undefined) {
       const read = await range(afterId).catch(() => undefined); // digits past 64 bits: not an id Redis gave
       if (read?.[0]?.[0] === afterId) {
         const [held, ...after] = read;
+        const heldEvent = decodeEntry(...held!);
         // A client that has the end gets the end again (its stream then ends).
-        if (after.length === 0 && decodeEntry(...held!).final === true) return [decodeEntry(...held!)];
+        if (after.length === 0 && heldEvent.final === true) return { events: [heldEvent], end: afterId };
         from = afterId;
         entries = after;
       }
     }
     entries ??= await range('-');
     if (entries.length > 0) await this.#host.continueFeed(log, from, entries);
-    return entries.map(([entryId, fields]) => decodeEntry(entryId, fields));
+    const events = entries.map(([entryId, fields]) => decodeEntry(entryId, fields));
+    return { events, end: entries.at(-1)?.[0] ?? from };
   }
 
   #keys(id: string): { log: string; meta: string } {

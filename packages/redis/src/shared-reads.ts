@@ -6,6 +6,13 @@
  * adapter: until the channel's feed delivers its next entry, see {@link forget}). The caller puts in the key
  * everything that makes two calls the same read (for history: the channel's live-feed position too).
  */
+import type { StoredEvent } from '@tidings/core';
+
+/** A read of a stream: its events (undefined: a gap), and the stream's last entry it saw (none: not to be kept). */
+export interface StreamRead {
+  events: StoredEvent[] | undefined;
+  end?: string;
+}
 
 /** What a read gives: its value, and the key under which it stays valid once finished (none: not kept). */
 export interface ReadResult<T> {

@@ -17,6 +17,7 @@ import {
 import { uniquePrefix } from '@tidings/testkit/redis';
 import { redisAdapter, runKeys } from '../src/index';
 import { sharedRedisFixture } from './support/keys';
+import { FreezingProxy } from './support/proxy';
 import { TestCluster } from './support/redis-cluster';
 
 const ENDED = '{"state":"ended"}';
@@ -31,9 +32,15 @@ function runNodes(redis: () => string | string[], prefix: string) {
     for (const close of closers.splice(0).reverse()) await close();
   });
 
-  /** A node: a registry on its own adapter, and a server whose `/runs/<id>` streams that run (404 when unknown). */
-  async function node(): Promise<{ registry: ChannelRegistry; url(id: string): string }> {
-    const registry = new ChannelRegistry({ adapter: redisAdapter({ redis: redis(), prefix }) });
+  /**
+   * A node: a registry on its own adapter (on `url`, by default the suite's Redis), and a server whose `/runs/<id>`
+   * streams that run (404 when unknown).
+   */
+  async function node(
+    url: string | string[] = redis(),
+    timeout?: number,
+  ): Promise<{ registry: ChannelRegistry; url(id: string): string }> {
+    const registry = new ChannelRegistry({ adapter: redisAdapter({ redis: url, prefix, timeout }) });
     const server = await startServer(
       createServer(async (req, res) => {
         const id = decodeURIComponent(req.url!.slice('/runs/'.length));
@@ -152,7 +159,7 @@ function crossNodeRunTests(redis: () => string | string[], prefix: string): void
 describeWith(['redis'], 'runs through redisAdapter (Redis on 127.0.0.1:6379)', () => {
   const { prefix, redis: looker } = sharedRedisFixture(SHARED_REDIS_URL, 'runs');
   crossNodeRunTests(() => SHARED_REDIS_URL, prefix);
-  const { node } = runNodes(() => SHARED_REDIS_URL, prefix);
+  const { node, follow } = runNodes(() => SHARED_REDIS_URL, prefix);
 
   test('unknown runs are not found; every key a run writes expires; a hostile id never reaches Redis', async () => {
     const [a, b] = [await node(), await node()];
@@ -171,6 +178,28 @@ describeWith(['redis'], 'runs through redisAdapter (Redis on 127.0.0.1:6379)', (
     }
     const keys = await looker().keys(`${prefix}:*`);
     expect(keys.some((key) => key.includes('bad') || key.includes('xxxx'))).toBe(false);
+  });
+
+  test('an end sent while Redis is unreachable is sent again until it lands: other nodes see the run end', async () => {
+    const proxy = await FreezingProxy.start(6379);
+    try {
+      const [a, b] = [await node(proxy.url, 300), await node()];
+      const run = a.registry.createRun({ idleTimeout: 600_000 });
+      await run.append('t1');
+      const onB = follow(b.url(run.id));
+      await onB.waitForEvents(1);
+      proxy.cut();
+      // Until A's client sees its connection gone, a command would be written to it and resent by ioredis after
+      // the reconnect; once it is reconnecting, the adapter sends nothing (the end times out unsent).
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await expect(run.end()).rejects.toMatchObject({ code: 'SSE_ERR_ADAPTER_UNAVAILABLE' });
+      expect(run.state).toBe('ended');
+      proxy.restore();
+      await onB.ended;
+      expect(onB.data).toEqual(['t1', ENDED]);
+    } finally {
+      await proxy.close();
+    }
   });
 });
 

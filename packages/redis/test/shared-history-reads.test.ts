@@ -1,5 +1,5 @@
 /**
- * history() reads shared between callers, against a real Redis, made deterministic by holding XRANGE replies
+ * history() reads (and a run's replays) shared between callers, against a real Redis, made deterministic by holding XRANGE replies
  * back until the test lets them go: a caller never joins a read sent before live entries it was not yet
  * holding, and a finished read serves later callers at the same feed position until the feed moves on.
  */
@@ -85,6 +85,38 @@ describeWith(['redis'], 'shared history reads (Redis on 127.0.0.1:6379)', () => 
     await seen.next(3);
     expect(ids((await adapter.history('kept', marker))!)).toEqual([next, later]);
     expect(client.state.calls - before).toBe(2);
+    await adapter.close();
+    client.redis.disconnect();
+  });
+
+  test("a run's replays share reads like a channel's: one XRANGE for a storm of clients at one position", async () => {
+    const client = heldXrange(SHARED_REDIS_URL);
+    const adapter = redisAdapter({ redis: client.redis, prefix });
+    const runs = adapter.runs!;
+    const id = `storm-${Date.now()}`;
+    await runs.createRun(id, { maxEvents: 100, idleTimeout: 60_000, ttl: 60_000 });
+    const seen = collector();
+    await runs.subscribeRun(id, seen.onEvent);
+    const first = await runs.appendRun(id, { data: 'a' });
+    const second = await runs.appendRun(id, { data: 'b' });
+    await seen.next(2);
+
+    const before = client.state.calls;
+    client.state.holding = true;
+    const storm = Array.from({ length: 20 }, () => runs.runHistory(id, first));
+    const whole = Array.from({ length: 20 }, () => runs.runHistory(id, undefined));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    client.release();
+    for (const read of await Promise.all(storm)) expect(ids(read)).toEqual([second]);
+    for (const read of await Promise.all(whole)) expect(ids(read)).toEqual([first, second]);
+    // One read per position; finished, they serve later callers until the feed delivers the next entry.
+    expect(client.state.calls - before).toBe(2);
+    expect(ids(await runs.runHistory(id, first))).toEqual([second]);
+    expect(client.state.calls - before).toBe(2);
+    const third = await runs.appendRun(id, { data: 'c' });
+    await seen.next(3);
+    expect(ids(await runs.runHistory(id, first))).toEqual([second, third]);
+    expect(client.state.calls - before).toBe(3);
     await adapter.close();
     client.redis.disconnect();
   });

@@ -1,6 +1,7 @@
 /**
  * A TCP proxy in front of Redis that can freeze the connections that subscribed: they stay open but nothing
  * passes either way any more, like a connection whose peer vanished without a FIN or RST. New connections pass.
+ * It can also cut Redis off: every connection dropped and new ones refused until restored.
  */
 import { once } from 'node:events';
 import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
@@ -8,6 +9,7 @@ import { createServer, type Server, type Socket, connect as tcpConnect } from 'n
 export class FreezingProxy {
   readonly #server: Server;
   readonly #pairs = new Set<{ client: Socket; upstream: Socket; subscribed: boolean; frozen: boolean }>();
+  #cut = false;
 
   private constructor(server: Server) {
     this.#server = server;
@@ -17,7 +19,10 @@ export class FreezingProxy {
   static async start(port: number): Promise<FreezingProxy> {
     const server = createServer();
     const proxy = new FreezingProxy(server);
-    server.on('connection', (client) => proxy.#pipe(client, port));
+    server.on('connection', (client) => {
+      if (proxy.#cut) client.destroy();
+      else proxy.#pipe(client, port);
+    });
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
     return proxy;
@@ -38,6 +43,20 @@ export class FreezingProxy {
       }
     }
     return frozen;
+  }
+
+  /** Drops every connection and refuses new ones until {@link restore}: nothing sent meanwhile reaches Redis. */
+  cut(): void {
+    this.#cut = true;
+    for (const { client, upstream } of this.#pairs) {
+      client.destroy();
+      upstream.destroy();
+    }
+  }
+
+  /** Lets connections through again. */
+  restore(): void {
+    this.#cut = false;
   }
 
   /** Closes every connection and the proxy. */
