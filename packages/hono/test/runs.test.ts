@@ -7,7 +7,8 @@
 import { createAdaptorServer } from '@hono/node-server';
 import { ChannelRegistry, type SseEmitter } from '@tidings/core';
 import { sseRun } from '@tidings/hono';
-import { startServer } from '@tidings/testkit';
+import { describeWith, startServer } from '@tidings/testkit';
+import { redisRegistries } from '@tidings/testkit/redis';
 import * as scenarios from '@tidings/testkit/run-scenarios';
 import { Hono } from 'hono';
 
@@ -43,18 +44,32 @@ const honoApp: scenarios.RunAppFactory = async (registry, options) => {
   };
 };
 
-describe('runs over Hono (@hono/node-server)', () => {
-  it('a late client gets the run from its start, then live, then the end', () => scenarios.lateJoinFromStart(honoApp));
-  it('the producer goes on when every client left', () => scenarios.producerOutlivesClients(honoApp));
+/**
+ * The shared scenarios but maxConnections (the Hono route counts through the registry's own limit: tested below),
+ * on registries from `makeRegistry`.
+ */
+function honoScenarios(makeRegistry?: () => ChannelRegistry): void {
+  it('a late client gets the run from its start, then live, then the end', () =>
+    scenarios.lateJoinFromStart(honoApp, makeRegistry));
+  it('the producer goes on when every client left', () => scenarios.producerOutlivesClients(honoApp, makeRegistry));
   it('the eventsource client resumes mid-run, then gets 204 and stops', () =>
-    scenarios.eventSourceResumesThenStops(honoApp));
+    scenarios.eventSourceResumesThenStops(honoApp, makeRegistry));
   it('204 for a client that has it all; one that missed events gets them and the end', () =>
-    scenarios.comingBackAfterTheEnd(honoApp));
+    scenarios.comingBackAfterTheEnd(honoApp, makeRegistry));
   it('cancel ends subscribers with a cancelled end frame; unknown run is 404', () =>
-    scenarios.cancelAndNotFound(honoApp));
-  it("authorize(c, 'run:<id>', { kind: 'run' })", () => scenarios.authorizeRuns(honoApp));
-  it('hostile ids are answered 400 before any stream byte', () => scenarios.hostileIdsAreRefused(honoApp));
-  it('long-poll and short-poll work on runs', () => scenarios.pollingRuns(honoApp));
+    scenarios.cancelAndNotFound(honoApp, makeRegistry));
+  it("authorize(c, 'run:<id>', { kind: 'run' })", () => scenarios.authorizeRuns(honoApp, makeRegistry));
+  it('hostile ids are answered 400 before any stream byte', () =>
+    scenarios.hostileIdsAreRefused(honoApp, makeRegistry));
+  it('long-poll and short-poll work on runs', () => scenarios.pollingRuns(honoApp, makeRegistry));
+}
+
+describeWith(['redis'], 'runs over Hono (@hono/node-server), kept in Redis', () =>
+  honoScenarios(redisRegistries('hono-runs')),
+);
+
+describe('runs over Hono (@hono/node-server)', () => {
+  honoScenarios();
 
   it("the registry's maxConnections applies to runs: 503 with Retry-After before any stream byte", async () => {
     const registry = new ChannelRegistry({ maxConnections: 1, retryAfter: 7 });
