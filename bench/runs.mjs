@@ -145,10 +145,14 @@ async function serve() {
     } else if (cmd === 'produce') {
       const cpu = process.cpuUsage();
       let running;
+      // An absolute schedule (round t at start + t × tick), so that every mode pushes at the same rate: sleeping
+      // `tick` after each round would slow the modes whose push writes every socket before it returns.
+      const start = performance.now();
       for (let t = 0; t < tokens; t++) {
         for (let n = 0; n < count; n++) streams.push(n, makePayload(t, size));
         if (t === tokens >> 1) running = await memory();
-        await new Promise((resolve) => setTimeout(resolve, tick));
+        const due = start + (t + 1) * tick;
+        await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - performance.now())));
       }
       const used = process.cpuUsage(cpu);
       await streams.end();
