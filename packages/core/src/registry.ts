@@ -216,7 +216,8 @@ export class ChannelRegistry {
 
   /**
    * Graceful shutdown: sends `final` (an `event()` or data, encoded once) to every open stream, completes them
-   * all (each response ends once its queued frames are flushed), then closes the adapter. Resolves when that is
+   * all (each response ends once its queued frames are flushed), stops what runs do in this process (idle checks,
+   * live feeds, retries; a run kept in Redis is left as it is there), then closes the adapter. Resolves when that is
    * done; streams subscribed or tracked afterwards are completed at once. Calling it again returns the same
    * promise. When `final` cannot be serialized, every stream is still completed and the promise rejects with
    * `SSE_ERR_SERIALIZE`.
@@ -267,6 +268,7 @@ export class ChannelRegistry {
   async #shutdown(final: unknown): Promise<void> {
     this.#closed = true;
     this.#lifecycle?.stop();
+    this.#runs.close();
     let prepared: PreparedEvent | undefined;
     let failure: unknown;
     try {

@@ -5,7 +5,7 @@
  */
 import { SseInvalidOptionError, SseInvalidRunIdError } from './errors.js';
 import { checkNonNegativeInteger, checkPositiveInteger } from './options.js';
-import { learnRun, RUN_DEFAULTS, Run, type RunContext, type RunOptions, type RunSettings } from './run.js';
+import { closeRun, learnRun, RUN_DEFAULTS, Run, type RunContext, type RunOptions, type RunSettings } from './run.js';
 import { checkRunId, generateRunId, isRunId } from './run-id.js';
 
 type EventMap = Record<string, unknown>;
@@ -75,6 +75,11 @@ export class RunStore {
     const run = new Run<Events>(id, settings, this.#ctx, stored);
     this.#runs.set(id, run);
     return run;
+  }
+
+  /** The registry closed: every run's timers, live feed and retries in this process stop (see `closeRun`). */
+  close(): void {
+    for (const run of this.#runs.values()) closeRun(run);
   }
 }
 

@@ -76,6 +76,9 @@ export let hasWholeRun: (run: AnyRun, lastEventId: string | undefined) => boolea
 /** @internal The run store's word to a run it found again in the adapter's store: what the store says of it now. */
 export let learnRun: (run: AnyRun, stored: StoredRun) => void;
 
+/** @internal The registry closed: the run's timers, live feed and retries in this process stop. */
+export let closeRun: (run: AnyRun) => void;
+
 /**
  * One job's stream, made by `registry.createRun()`. `Events` maps event names to data types, as for `SseEmitter`.
  *
@@ -100,10 +103,17 @@ export class Run<Events extends EventMap = EventMap> {
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
   /** Why the run's creation in the store failed: what every append and end rejects with. */
   #failure: unknown;
+  /** The registry closed: nothing of the run goes on in this process (timers, feed, retries). */
+  #closed = false;
 
   static {
     hasWholeRun = (run, lastEventId) => run.#log.hasAllUpTo(lastEventId);
     learnRun = (run, stored) => run.#learn(stored);
+    closeRun = (run) => {
+      run.#closed = true;
+      clearTimeout(run.#idleTimer);
+      run.#log.unpin();
+    };
   }
 
   /**
@@ -236,7 +246,12 @@ export class Run<Events extends EventMap = EventMap> {
     try {
       actual = await this.#log.finish(end, final);
     } catch (err) {
-      if (this.#remote !== undefined && isSseError(err) && err.code === 'SSE_ERR_ADAPTER_UNAVAILABLE') {
+      if (
+        !this.#closed &&
+        this.#remote !== undefined &&
+        isSseError(err) &&
+        err.code === 'SSE_ERR_ADAPTER_UNAVAILABLE'
+      ) {
         unref(setTimeout(() => void this.#writeEnd(end, final).catch(() => {}), END_RETRY_MS));
       }
       throw err;
@@ -281,6 +296,7 @@ export class Run<Events extends EventMap = EventMap> {
    * appending where this one does not listen), and its answer sets the next check.
    */
   #armIdleTimer(delay: number): void {
+    if (this.#closed) return;
     this.#idleTimer = unref(
       setTimeout(() => {
         const left = this.#settings.idleTimeout - (Date.now() - this.#lastAppend);

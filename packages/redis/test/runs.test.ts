@@ -4,7 +4,7 @@
  * runs-cross-node.test.ts.
  */
 import { createServer } from 'node:http';
-import { ChannelRegistry, type Run, SseEmitter } from '@tidings/core';
+import { type BroadcastAdapter, ChannelRegistry, type Run, SseEmitter } from '@tidings/core';
 import {
   clusterSeeds,
   connect,
@@ -178,6 +178,40 @@ describeWith(['redis'], 'runs through redisAdapter (Redis on 127.0.0.1:6379)', (
     }
     const keys = await looker().keys(`${prefix}:*`);
     expect(keys.some((key) => key.includes('bad') || key.includes('xxxx'))).toBe(false);
+  });
+
+  test('after registry.close() nothing of a run goes on in the process: no idle check, no retry', async () => {
+    const adapter = redisAdapter({ redis: SHARED_REDIS_URL, prefix });
+    const runs = adapter.runs!;
+    let endRuns = 0;
+    // The same adapter, counting the end steps the runs send (the idle check is one).
+    const counted: BroadcastAdapter = {
+      publish: (channel, event) => adapter.publish(channel, event),
+      subscribe: (channel, onEvent) => adapter.subscribe(channel, onEvent),
+      unsubscribe: (channel) => adapter.unsubscribe(channel),
+      history: (channel, afterId) => adapter.history(channel, afterId),
+      close: () => adapter.close(),
+      runs: {
+        createRun: (id, settings) => runs.createRun(id, settings),
+        appendRun: (id, event) => runs.appendRun(id, event),
+        endRun: (id, ending, options) => {
+          endRuns++;
+          return runs.endRun(id, ending, options);
+        },
+        findRun: (id) => runs.findRun(id),
+        subscribeRun: (id, onEvent) => runs.subscribeRun(id, onEvent),
+        unsubscribeRun: (id) => runs.unsubscribeRun(id),
+        runHistory: (id, afterId) => runs.runHistory(id, afterId),
+      },
+    };
+    const registry = new ChannelRegistry({ adapter: counted });
+    const run = registry.createRun({ idleTimeout: 200 });
+    await run.append('t');
+    await registry.close();
+    const atClose = endRuns;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(endRuns).toBe(atClose);
+    expect(run.state).toBe('running');
   });
 
   test('an end sent while Redis is unreachable is sent again until it lands: other nodes see the run end', async () => {
