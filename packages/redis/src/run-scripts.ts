@@ -32,15 +32,35 @@ redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[2]) + tonumber(ARGV[3]))
 return 1
 `);
 
-/** ARGV: the publish command, then the entry's field/value pairs. Returns the entry's id. */
+/**
+ * ARGV: the publish command, the writer (the adapter instance), its append number (increasing across all its
+ * appends), then the entry's field/value pairs. Returns the entry's id. The entry also gets `a <writer>:<number>`,
+ * and the record keeps each writer's last number (`w:<writer>`): an append whose number is not above it is one
+ * ioredis sent again after a cut connection (Redis ran it, the reply was lost), answered with the id it got then
+ * instead of being stored twice.
+ */
 export const APPEND_RUN = new LuaScript(`${NOW_MS}${APPEND_AND_PUBLISH}
-local meta = redis.call('HMGET', KEYS[2], 'state', 'events', 'maxEvents', 'idleTimeout', 'ttl')
+local writer = 'w:' .. ARGV[2]
+local tag = ARGV[2] .. ':' .. ARGV[3]
+local meta = redis.call('HMGET', KEYS[2], 'state', 'events', 'maxEvents', 'idleTimeout', 'ttl', writer)
 if not meta[1] then return redis.error_reply('RUN_NOT_FOUND') end
+if meta[6] and tonumber(meta[6]) >= tonumber(ARGV[3]) then
+  for _, entry in ipairs(redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1000)) do
+    local fields = entry[2]
+    for i = 1, #fields, 2 do
+      if fields[i] == 'a' and fields[i + 1] == tag then return entry[1] end
+    end
+  end
+  return redis.error_reply('RUN_APPEND_RESENT ' .. tag)
+end
 if meta[1] ~= 'running' then return redis.error_reply('RUN_ENDED ' .. meta[1]) end
 if tonumber(meta[2]) >= tonumber(meta[3]) then return redis.error_reply('RUN_FULL ' .. meta[3]) end
-local id = appendAndPublish(KEYS[1], ARGV[1], {unpack(ARGV, 2)})
+local fields = {unpack(ARGV, 4)}
+table.insert(fields, 'a')
+table.insert(fields, tag)
+local id = appendAndPublish(KEYS[1], ARGV[1], fields)
 redis.call('HINCRBY', KEYS[2], 'events', 1)
-redis.call('HSET', KEYS[2], 'lastEventId', id, 'lastAppend', nowMs())
+redis.call('HSET', KEYS[2], 'lastEventId', id, 'lastAppend', nowMs(), writer, ARGV[3])
 local life = tonumber(meta[4]) + tonumber(meta[5])
 redis.call('PEXPIRE', KEYS[1], life)
 redis.call('PEXPIRE', KEYS[2], life)

@@ -5,9 +5,11 @@
  * append after its end or past `maxEvents`, and is ended once. Live delivery and filling holes in it are the
  * channels' machinery (channel-feed.ts), keyed by the run's log.
  */
+import { randomBytes } from 'node:crypto';
 import {
   type RunAdapter,
   type RunEnd,
+  SseAdapterUnavailableError,
   SseInvalidRunIdError,
   SseRunEndedError,
   SseRunFullError,
@@ -48,6 +50,10 @@ const BEFORE_ALL = '0-0';
 
 export class RedisRuns implements RunAdapter {
   readonly #host: RunsHost;
+  /** This adapter instance among the writers of a run (see APPEND_RUN: a resent append is answered once). */
+  readonly #writer = randomBytes(9).toString('base64url');
+  /** The number of this instance's last append, over all runs. */
+  #appends = 0;
 
   constructor(host: RunsHost) {
     this.#host = host;
@@ -68,7 +74,7 @@ export class RedisRuns implements RunAdapter {
 
   async appendRun(id: string, event: WireEvent): Promise<string> {
     const { log, meta } = this.#keys(id);
-    const args = [this.#host.publishCommand, ...encodeEntry(event)];
+    const args = [this.#host.publishCommand, this.#writer, ++this.#appends, ...encodeEntry(event)];
     try {
       return (await this.#host.command('run append', (redis, stillWanted) =>
         APPEND_RUN.run(redis, [log, meta], args, stillWanted),
@@ -161,6 +167,11 @@ function refusal(id: string, err: unknown): Error | undefined {
   if (word === 'RUN_ENDED') return new SseRunEndedError(id, detail);
   if (word === 'RUN_FULL') return new SseRunFullError(id, Number(detail));
   if (word === 'RUN_NOT_FOUND') return new SseRunNotFoundError();
+  if (word === 'RUN_APPEND_RESENT') {
+    return new SseAdapterUnavailableError(
+      `Run "${id}": Redis stored this append before the connection was cut, and its entry is no longer among the run's last 1,000 to tell its id; the event is in the run once.`,
+    );
+  }
   return undefined;
 }
 

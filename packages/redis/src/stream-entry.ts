@@ -1,8 +1,9 @@
 /**
  * How a wire event is stored as a Redis stream entry, and read back. The entry is a flat list of field/value
  * pairs: `v 1` (format version; also makes an event with no fields a valid entry), then `event`, `data`,
- * `retry`, `comment` and `tag` when present, so entries stay readable with `redis-cli XRANGE`. The `end` entry of
- * a run (written by its script, run-scripts.ts) also has `final 1`.
+ * `retry`, `comment` and `tag` when present, so entries stay readable with `redis-cli XRANGE`. A run's entries
+ * (written by its scripts, run-scripts.ts) also have `a <writer>:<number>` (which append made them), and its `end`
+ * entry `final 1`.
  */
 import type { StoredEvent, WireEvent } from '@tidings/core';
 

@@ -180,6 +180,28 @@ describeWith(['redis'], 'runs through redisAdapter (Redis on 127.0.0.1:6379)', (
     expect(keys.some((key) => key.includes('bad') || key.includes('xxxx'))).toBe(false);
   });
 
+  test('an append Redis ran whose reply a cut connection lost is resent by ioredis and stored once', async () => {
+    const proxy = await FreezingProxy.start(6379);
+    try {
+      const [a, b] = [await node(proxy.url, 5_000), await node()];
+      const run = a.registry.createRun();
+      const first = await run.append('t1');
+      proxy.muteReplies();
+      const second = run.append('t2'); // reaches Redis and runs there; its reply is lost
+      const onB = follow(b.url(run.id));
+      await onB.waitForEvents(2);
+      proxy.cut(); // ioredis reconnects and sends the unanswered script again
+      proxy.restore();
+      const secondId = await second;
+      await run.end();
+      await onB.ended;
+      expect(onB.data).toEqual(['t1', 't2', ENDED]);
+      expect(onB.ids.slice(0, 2)).toEqual([first, secondId]);
+    } finally {
+      await proxy.close();
+    }
+  });
+
   test('after registry.close() nothing of a run goes on in the process: no idle check, no retry', async () => {
     const adapter = redisAdapter({ redis: SHARED_REDIS_URL, prefix });
     const runs = adapter.runs!;

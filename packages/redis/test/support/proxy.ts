@@ -1,14 +1,21 @@
 /**
  * A TCP proxy in front of Redis that can freeze the connections that subscribed: they stay open but nothing
  * passes either way any more, like a connection whose peer vanished without a FIN or RST. New connections pass.
- * It can also cut Redis off: every connection dropped and new ones refused until restored.
+ * It can also mute Redis's replies (commands run, their answers are lost) and cut Redis off: every connection
+ * dropped and new ones refused until restored.
  */
 import { once } from 'node:events';
 import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
 
 export class FreezingProxy {
   readonly #server: Server;
-  readonly #pairs = new Set<{ client: Socket; upstream: Socket; subscribed: boolean; frozen: boolean }>();
+  readonly #pairs = new Set<{
+    client: Socket;
+    upstream: Socket;
+    subscribed: boolean;
+    frozen: boolean;
+    muted: boolean;
+  }>();
   #cut = false;
 
   private constructor(server: Server) {
@@ -45,6 +52,11 @@ export class FreezingProxy {
     return frozen;
   }
 
+  /** Drops Redis's replies on every open connection from now on (commands still reach Redis and run). */
+  muteReplies(): void {
+    for (const pair of this.#pairs) pair.muted = true;
+  }
+
   /** Drops every connection and refuses new ones until {@link restore}: nothing sent meanwhile reaches Redis. */
   cut(): void {
     this.#cut = true;
@@ -70,7 +82,7 @@ export class FreezingProxy {
 
   #pipe(client: Socket, port: number): void {
     const upstream = tcpConnect(port, '127.0.0.1');
-    const pair = { client, upstream, subscribed: false, frozen: false };
+    const pair = { client, upstream, subscribed: false, frozen: false, muted: false };
     this.#pairs.add(pair);
     client.on('data', (chunk: Buffer) => {
       if (pair.frozen) return;
@@ -78,7 +90,7 @@ export class FreezingProxy {
       upstream.write(chunk);
     });
     upstream.on('data', (chunk: Buffer) => {
-      if (!pair.frozen) client.write(chunk);
+      if (!pair.frozen && !pair.muted) client.write(chunk);
     });
     // A frozen connection ignores its peer's end too: only a destroy (a timeout on the other side) ends it.
     const end = (): void => {
