@@ -1,6 +1,6 @@
 /**
- * A Lua script run with EVALSHA, falling back to EVAL once when Redis does not have it yet (after a restart, or
- * on a cluster node that never ran it). Also the Lua every script that appends shares.
+ * A Lua script run with EVAL until Redis answered it for a key (it then has the script), EVALSHA afterwards,
+ * falling back to EVAL once when Redis no longer has it. Also the Lua every script that appends shares.
  */
 import { createHash } from 'node:crypto';
 import type { RedisClient } from './command-gate.js';
@@ -34,9 +34,19 @@ local function nowMs()
 end
 `;
 
+/** Most keys a script remembers as safe for EVALSHA (the oldest is forgotten: its next call sends the source). */
+const MAX_KNOWN_KEYS = 10_000;
+
 export class LuaScript {
   readonly #source: string;
   readonly #sha: string;
+  /**
+   * Keys whose Redis (the node serving their slot, on a cluster) answered a call of this script: EVALSHA finds it
+   * there. Until a key's first answer every call on it sends the source (EVAL). Were they EVALSHA, each would fail
+   * with NOSCRIPT and be sent again as EVAL once its refusal came back, behind calls made after it that found the
+   * script loaded meanwhile: the key's entries would be stored out of call order.
+   */
+  readonly #known = new Set<string>();
 
   constructor(source: string) {
     this.#source = source;
@@ -53,11 +63,26 @@ export class LuaScript {
     args: readonly (string | number)[],
     stillWanted: () => boolean,
   ): Promise<unknown> {
+    const key = keys[0]!;
+    if (!this.#known.has(key)) {
+      const reply = await redis.eval(this.#source, keys.length, ...keys, ...args);
+      this.#remember(key);
+      return reply;
+    }
     try {
       return await redis.evalsha(this.#sha, keys.length, ...keys, ...args);
     } catch (err) {
+      // Redis lost its scripts (SCRIPT FLUSH, a restart or a failover that reached this key without a reconnect):
+      // the source again. Calls already in flight on the key can then be stored out of order, once.
       if (!(err instanceof Error && err.message.startsWith('NOSCRIPT') && stillWanted())) throw err;
+      this.#known.delete(key);
       return await redis.eval(this.#source, keys.length, ...keys, ...args);
     }
+  }
+
+  #remember(key: string): void {
+    if (this.#known.has(key)) return;
+    if (this.#known.size >= MAX_KNOWN_KEYS) this.#known.delete(this.#known.values().next().value!);
+    this.#known.add(key);
   }
 }

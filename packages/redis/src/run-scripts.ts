@@ -37,7 +37,7 @@ return 1
  * appends), then the entry's field/value pairs. Returns the entry's id. The entry also gets `a <writer>:<number>`,
  * and the record keeps each writer's last number (`w:<writer>`): an append whose number is not above it is one
  * ioredis sent again after a cut connection (Redis ran it, the reply was lost), answered with the id it got then
- * instead of being stored twice.
+ * instead of being stored twice (when it is still among the run's last 1,000 entries).
  */
 export const APPEND_RUN = new LuaScript(`${NOW_MS}${APPEND_AND_PUBLISH}
 local writer = 'w:' .. ARGV[2]
@@ -51,7 +51,7 @@ if meta[6] and tonumber(meta[6]) >= tonumber(ARGV[3]) then
       if fields[i] == 'a' and fields[i + 1] == tag then return entry[1] end
     end
   end
-  return redis.error_reply('RUN_APPEND_RESENT ' .. tag)
+  -- Not among the last 1,000 entries: stored (again) rather than lost.
 end
 if meta[1] ~= 'running' then return redis.error_reply('RUN_ENDED ' .. meta[1]) end
 if tonumber(meta[2]) >= tonumber(meta[3]) then return redis.error_reply('RUN_FULL ' .. meta[3]) end

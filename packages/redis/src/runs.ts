@@ -9,7 +9,6 @@ import { randomBytes } from 'node:crypto';
 import {
   type RunAdapter,
   type RunEnd,
-  SseAdapterUnavailableError,
   SseInvalidRunIdError,
   SseRunEndedError,
   SseRunFullError,
@@ -167,11 +166,6 @@ function refusal(id: string, err: unknown): Error | undefined {
   if (word === 'RUN_ENDED') return new SseRunEndedError(id, detail);
   if (word === 'RUN_FULL') return new SseRunFullError(id, Number(detail));
   if (word === 'RUN_NOT_FOUND') return new SseRunNotFoundError();
-  if (word === 'RUN_APPEND_RESENT') {
-    return new SseAdapterUnavailableError(
-      `Run "${id}": Redis stored this append before the connection was cut, and its entry is no longer among the run's last 1,000 to tell its id; the event is in the run once.`,
-    );
-  }
   return undefined;
 }
 

@@ -15,10 +15,12 @@ import {
   waitFor,
 } from '@tidings/testkit';
 import { uniquePrefix } from '@tidings/testkit/redis';
-import { redisAdapter, runKeys } from '../src/index';
+import { Redis } from 'ioredis';
+import { channelKey, redisAdapter, runKeys } from '../src/index';
 import { sharedRedisFixture } from './support/keys';
 import { FreezingProxy } from './support/proxy';
 import { TestCluster } from './support/redis-cluster';
+import { freePort, PrivateRedis } from './support/redis-server';
 
 const ENDED = '{"state":"ended"}';
 
@@ -178,6 +180,60 @@ describeWith(['redis'], 'runs through redisAdapter (Redis on 127.0.0.1:6379)', (
     }
     const keys = await looker().keys(`${prefix}:*`);
     expect(keys.some((key) => key.includes('bad') || key.includes('xxxx'))).toBe(false);
+  });
+
+  test('on a Redis that has no script yet, scripts in flight together are stored in call order', async () => {
+    // A private redis-server: its script cache is empty, as after any restart. The client holds back the answers
+    // to EVALSHA until told, so that the order of events is fixed: calls A and B are sent, A's answer comes back,
+    // call C is sent, then B's answer. (Had A and B been EVALSHA, each is refused NOSCRIPT; A's EVAL loads the
+    // script, C's EVALSHA then runs, and B's EVAL, sent only when its refusal comes back, lands after C.)
+    const fresh = new PrivateRedis(await freePort());
+    await fresh.start();
+    const client = new Redis(fresh.url);
+    const realEvalsha = client.evalsha.bind(client) as (...args: unknown[]) => Promise<unknown>;
+    const held: Array<() => void> = [];
+    let holdKey: string | undefined;
+    Object.assign(client, {
+      evalsha: async (...args: unknown[]) => {
+        if (args[2] !== holdKey) return await realEvalsha(...args);
+        const answer = realEvalsha(...args).then(
+          (value) => () => value,
+          (err: unknown) => () => {
+            throw err;
+          },
+        );
+        await new Promise<void>((resolve) => held.push(resolve));
+        return (await answer)();
+      },
+    });
+    const registry = new ChannelRegistry({ adapter: redisAdapter({ redis: client, prefix }) });
+    const stored = async (key: string) =>
+      (await client.xrange(key, '-', '+')).map(([, fields]) => fields[fields.indexOf('data') + 1]);
+    try {
+      const run = registry.createRun();
+      await registry.findRun(run.id); // created: only the calls below are held
+      for (const [send, key] of [
+        [(token: string) => registry.broadcast('ordered', token), channelKey(prefix, 'ordered')],
+        [(token: string) => run.append(token), runKeys(prefix, run.id).log],
+      ] as const) {
+        holdKey = key;
+        const a = send('A');
+        const b = send('B');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        held.shift()?.(); // none held when the calls send the source (EVAL)
+        await a;
+        const c = send('C');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        for (const release of held.splice(0)) release();
+        await Promise.all([b, c]);
+        expect(await stored(key)).toEqual(['A', 'B', 'C']);
+      }
+    } finally {
+      for (const release of held.splice(0)) release();
+      await registry.close();
+      client.disconnect();
+      fresh.dispose();
+    }
   });
 
   test('an append Redis ran whose reply a cut connection lost is resent by ioredis and stored once', async () => {
