@@ -41,12 +41,13 @@ export class LuaScript {
   readonly #source: string;
   readonly #sha: string;
   /**
-   * Keys whose Redis (the node serving their slot, on a cluster) answered a call of this script: EVALSHA finds it
-   * there. Until a key's first answer every call on it sends the source (EVAL). Were they EVALSHA, each would fail
-   * with NOSCRIPT and be sent again as EVAL once its refusal came back, behind calls made after it that found the
-   * script loaded meanwhile: the key's entries would be stored out of call order.
+   * Per client, the keys whose Redis (the node serving their slot, on a cluster) answered a call of this script:
+   * EVALSHA finds it there. Until a key's first answer every call on it sends the source (EVAL). Were they EVALSHA,
+   * each would fail with NOSCRIPT and be sent again as EVAL once its refusal came back, behind calls made after it
+   * that found the script loaded meanwhile: the key's entries would be stored out of call order. Forgotten when the
+   * client connects again (the Redis may have restarted without its scripts).
    */
-  readonly #known = new Set<string>();
+  readonly #known = new WeakMap<RedisClient, Set<string>>();
 
   constructor(source: string) {
     this.#source = source;
@@ -64,9 +65,10 @@ export class LuaScript {
     stillWanted: () => boolean,
   ): Promise<unknown> {
     const key = keys[0]!;
-    if (!this.#known.has(key)) {
+    const known = this.#knownOn(redis);
+    if (!known.has(key)) {
       const reply = await redis.eval(this.#source, keys.length, ...keys, ...args);
-      this.#remember(key);
+      remember(known, key);
       return reply;
     }
     try {
@@ -75,14 +77,26 @@ export class LuaScript {
       // Redis lost its scripts (SCRIPT FLUSH, a restart or a failover that reached this key without a reconnect):
       // the source again. Calls already in flight on the key can then be stored out of order, once.
       if (!(err instanceof Error && err.message.startsWith('NOSCRIPT') && stillWanted())) throw err;
-      this.#known.delete(key);
+      known.delete(key);
       return await redis.eval(this.#source, keys.length, ...keys, ...args);
     }
   }
 
-  #remember(key: string): void {
-    if (this.#known.has(key)) return;
-    if (this.#known.size >= MAX_KNOWN_KEYS) this.#known.delete(this.#known.values().next().value!);
-    this.#known.add(key);
+  #knownOn(redis: RedisClient): Set<string> {
+    let known = this.#known.get(redis);
+    if (known === undefined) {
+      const keys = new Set<string>();
+      redis.on('ready', () => keys.clear());
+      this.#known.set(redis, keys);
+      known = keys;
+    }
+    return known;
   }
+}
+
+/** Adds `key` to `known`, forgetting the oldest past {@link MAX_KNOWN_KEYS}. */
+function remember(known: Set<string>, key: string): void {
+  if (known.has(key)) return;
+  if (known.size >= MAX_KNOWN_KEYS) known.delete(known.values().next().value!);
+  known.add(key);
 }
