@@ -428,6 +428,12 @@ async function main() {
       only: { type: 'string', default: 'fanout,channels,cluster' },
     },
   });
+  // Before Redis starts: a `--before` that cannot be built must not leave a private redis-server behind.
+  const adapters = [{ name: 'this adapter', url: '@tidings/redis' }];
+  if (values.before !== undefined) {
+    const before = adapterAt(values.before);
+    adapters.unshift({ name: `adapter at ${before.sha}`, url: before.url });
+  }
   const redis = await openRedis();
   const options = {
     clients: Number(values.clients),
@@ -441,11 +447,6 @@ async function main() {
     rounds: Number(values.rounds),
     redis,
   };
-  const adapters = [{ name: 'this adapter', url: '@tidings/redis' }];
-  if (values.before !== undefined) {
-    const before = adapterAt(values.before);
-    adapters.unshift({ name: `adapter at ${before.sha}`, url: before.url });
-  }
   const only = values.only.split(',');
   console.log(
     `Redis: ${redis.private ? `private redis-server at ${redis.url}` : redis.url}; ${options.size} B events; Node ${process.version}`,
