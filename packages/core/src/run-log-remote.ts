@@ -181,10 +181,16 @@ export class RemoteRunLog implements RemoteChannelLog, RunJournal {
   }
 
   #endOf(stored: StoredRun | undefined): RunEnd | undefined {
-    if (stored === undefined || stored.state === 'running') return undefined;
+    if (stored === undefined) return undefined;
     this.learn(stored);
-    return stored.state === 'ended' ? { state: 'ended' } : { state: 'cancelled', reason: stored.reason };
+    return endOfStored(stored);
   }
+}
+
+/** How a run the store holds ended; undefined while it runs. */
+export function endOfStored(stored: StoredRun): RunEnd | undefined {
+  if (stored.state === 'running') return undefined;
+  return stored.state === 'ended' ? { state: 'ended' } : { state: 'cancelled', reason: stored.reason };
 }
 
 /** The `end` entry's data, as the store wrote it; a cancel when it cannot be read (it ended either way). */

@@ -12,7 +12,7 @@ import { isSseError, SseRunEndedError } from './errors.js';
 import { type Serializer, type SseEvent, type SseEventBuilder, toEvent } from './frame.js';
 import { type AnyEmitter, handled, rejected, unref } from './internal.js';
 import { type RunChannelLog, type RunEnd, RunLog, type RunLogEvents } from './run-log.js';
-import { RemoteRunLog } from './run-log-remote.js';
+import { endOfStored, RemoteRunLog } from './run-log-remote.js';
 import type { StreamHandle } from './stream-handle.js';
 
 type EventMap = Record<string, unknown>;
@@ -124,6 +124,9 @@ export class Run<Events extends EventMap = EventMap> {
     this.id = id;
     this.#settings = settings;
     this.#ctx = ctx;
+    // Made here (the producer's node: the run's creation in the store) or found in the store.
+    const created = origin !== undefined && 'created' in origin ? origin.created : undefined;
+    const found = origin !== undefined && !('created' in origin) ? origin : undefined;
     const events: RunLogEvents = {
       onAppend: () => {
         this.#lastAppend = Date.now();
@@ -136,14 +139,7 @@ export class Run<Events extends EventMap = EventMap> {
         log =
           ctx.store === undefined
             ? new RunLog(id, settings.maxEvents, ctx.idPrefix, ctx.serialize, deliver, events)
-            : new RemoteRunLog(
-                ctx.store,
-                id,
-                ctx.serialize,
-                deliver,
-                events,
-                origin !== undefined && 'created' in origin ? origin.created : undefined,
-              );
+            : new RemoteRunLog(ctx.store, id, ctx.serialize, deliver, events, created);
         return log;
       },
       // A run's channel is not the registry's: it is never dropped or revived; the run store forgets the run.
@@ -155,14 +151,14 @@ export class Run<Events extends EventMap = EventMap> {
     });
     this.#log = log!;
     this.#remote = log instanceof RemoteRunLog ? log : undefined;
-    if (origin !== undefined && 'created' in origin) {
+    if (created !== undefined) {
       // The producer's node hears a cancel from any other node on the run's live feed.
       this.#log.pin();
-      origin.created.catch((err: unknown) => this.#failed(err));
+      created.catch((err: unknown) => this.#failed(err));
     }
-    if (origin !== undefined && !('created' in origin)) this.#learn(origin);
+    if (found !== undefined) this.#learn(found);
     if (this.#state === 'running') {
-      const idleFor = origin !== undefined && 'idleMs' in origin ? origin.idleMs : 0;
+      const idleFor = found?.idleMs ?? 0;
       this.#lastAppend = Date.now() - idleFor;
       this.#armIdleTimer(Math.max(0, settings.idleTimeout - idleFor));
     }
@@ -276,9 +272,8 @@ export class Run<Events extends EventMap = EventMap> {
   /** What the store says of the run (found there, or answered to the end). */
   #learn(stored: StoredRun): void {
     this.#remote?.learn(stored);
-    if (stored.state !== 'running') {
-      this.#over(stored.state === 'ended' ? { state: 'ended' } : { state: 'cancelled', reason: stored.reason });
-    }
+    const end = endOfStored(stored);
+    if (end !== undefined) this.#over(end);
   }
 
   /** The run's creation in the store failed (its id is taken there, or the store did not answer). */
