@@ -113,7 +113,7 @@ export class ChannelRegistry {
     const idPrefix = Date.now().toString(36);
     const ids = { prefix: idPrefix, seq: 0 };
     const onGap = options.onGap;
-    this.#runs = new RunStore({ serialize, idPrefix, store: adapter?.runs, track: (stream) => this.#track(stream) });
+    this.#runs = new RunStore({ serialize, ids, store: adapter?.runs, track: (stream) => this.#track(stream) });
     this.#ctx = {
       makeLog: (name, deliver) =>
         adapter === undefined

@@ -8,7 +8,7 @@
 import { SseRunFullError } from './errors.js';
 import type { Serializer, SseEvent } from './frame.js';
 import type { AppendOptions, DeliverEntry, LocalChannelLog, LogEntry, RemoteChannelLog } from './log.js';
-import { MemoryLog } from './log-memory.js';
+import { type IdSource, MemoryLog } from './log-memory.js';
 
 /** How a run ends: the data of its `end` frame. */
 export type RunEnd = { state: 'ended' } | { state: 'cancelled'; reason?: string };
@@ -57,7 +57,7 @@ export class RunLog implements LocalChannelLog, RunJournal {
   constructor(
     runId: string,
     maxEvents: number,
-    idPrefix: string,
+    ids: IdSource,
     serialize: Serializer | undefined,
     deliver: DeliverEntry,
     events: RunLogEvents,
@@ -65,7 +65,8 @@ export class RunLog implements LocalChannelLog, RunJournal {
     this.#runId = runId;
     this.#maxEvents = maxEvents;
     // Room for maxEvents, a final event and the end entry.
-    this.#log = new MemoryLog(maxEvents + 2, { prefix: idPrefix, seq: 0 }, serialize, (entry, except) => {
+    // The registry's ids: an id of another run (or channel) is never one of this run's, so it reads the whole run.
+    this.#log = new MemoryLog(maxEvents + 2, ids, serialize, (entry, except) => {
       if (entry.final === true) this.#end = entry;
       else {
         this.#events++;

@@ -11,6 +11,7 @@ import type { EventData, EventName, SseEmitter } from './emitter.js';
 import { isSseError, SseRunEndedError } from './errors.js';
 import { type Serializer, type SseEvent, type SseEventBuilder, toEvent } from './frame.js';
 import { type AnyEmitter, handled, rejected, unref } from './internal.js';
+import type { IdSource } from './log-memory.js';
 import { type RunChannelLog, type RunEnd, RunLog, type RunLogEvents } from './run-log.js';
 import { endOfStored, RemoteRunLog } from './run-log-remote.js';
 import type { StreamHandle } from './stream-handle.js';
@@ -50,8 +51,8 @@ export type { RunEnd } from './run-log.js';
 /** What a run needs from the registry that made it. */
 export interface RunContext {
   readonly serialize: Serializer | undefined;
-  /** Makes a run's event ids unique to this registry instance. */
-  readonly idPrefix: string;
+  /** The registry's id source: a run's event ids are unique within the registry, across its runs and channels. */
+  readonly ids: IdSource;
   /** The adapter's shared store of runs; undefined: runs live in this process. */
   readonly store: RunAdapter | undefined;
   /** Counts a subscriber among the registry's open streams. */
@@ -138,7 +139,7 @@ export class Run<Events extends EventMap = EventMap> {
       makeLog: (_name, deliver) => {
         log =
           ctx.store === undefined
-            ? new RunLog(id, settings.maxEvents, ctx.idPrefix, ctx.serialize, deliver, events)
+            ? new RunLog(id, settings.maxEvents, ctx.ids, ctx.serialize, deliver, events)
             : new RemoteRunLog(ctx.store, id, ctx.serialize, deliver, events, created);
         return log;
       },

@@ -109,6 +109,19 @@ describe('Run', () => {
     expect(stranger.data).toEqual(['x', '{"state":"ended"}']);
   });
 
+  it("the ids of another run of the registry are not this run's: a client sending them gets this run whole", async () => {
+    const { registry, open } = await runServer();
+    const [a, b] = [registry.createRun(), registry.createRun()];
+    const aIds = [await a.append('a1'), await a.append('a2')];
+    const bIds = [await b.append('b1'), await b.append('b2')];
+    expect(bIds.filter((id) => aIds.includes(id))).toEqual([]);
+    await a.end();
+    await b.end();
+    const fromA = open(b.id, aIds[1]); // a's last event id: not b's, so no 204-worthy "has everything"
+    await fromA.ended;
+    expect(fromA.data).toEqual(['b1', 'b2', '{"state":"ended"}']);
+  });
+
   it('cancel aborts the signal with the reason and ends every subscriber with a cancelled end frame', async () => {
     const { registry, open } = await runServer();
     const run = registry.createRun();
