@@ -14,6 +14,15 @@ export function checkNonNegativeInteger(name: string, value: unknown, unit = '')
   return value;
 }
 
+/** Longest delay a timer takes: Node fires a longer one after 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Returns `ms`; throws `SSE_ERR_INVALID_OPTION` past what a timer can wait (about 24.8 days). */
+export function checkTimerDelay(name: string, ms: number): number {
+  if (ms > MAX_TIMER_MS) throw new SseInvalidOptionError(`${name} may be at most ${MAX_TIMER_MS} ms, got ${ms}.`);
+  return ms;
+}
+
 /** Returns `value` when it is a positive safe integer (or, with `allowInfinity`, Infinity); throws `SSE_ERR_INVALID_OPTION` otherwise. */
 export function checkPositiveInteger(name: string, value: unknown, unit = '', allowInfinity = false): number {
   if (allowInfinity && value === Number.POSITIVE_INFINITY) return value;

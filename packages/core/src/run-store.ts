@@ -3,8 +3,8 @@
  * a run is created there too, and one this node does not hold is looked up there (and then held here, so the
  * node's subscribers share one live feed of it).
  */
-import { SseInvalidOptionError, SseInvalidRunIdError } from './errors.js';
-import { checkNonNegativeInteger, checkPositiveInteger } from './options.js';
+import { SseInvalidRunIdError } from './errors.js';
+import { checkNonNegativeInteger, checkPositiveInteger, checkTimerDelay } from './options.js';
 import { closeRun, learnRun, RUN_DEFAULTS, Run, type RunContext, type RunOptions, type RunSettings } from './run.js';
 import { checkRunId, generateRunId, isRunId } from './run-id.js';
 
@@ -35,9 +35,9 @@ export class RunStore {
       throw new SseInvalidRunIdError(`A run "${id}" exists already (running, or kept for ttl after it ended).`);
     }
     const settings = {
-      ttl: timerDelay('ttl', checkNonNegativeInteger('ttl', options.ttl ?? RUN_DEFAULTS.ttl, 'ms')),
+      ttl: checkTimerDelay('ttl', checkNonNegativeInteger('ttl', options.ttl ?? RUN_DEFAULTS.ttl, 'ms')),
       maxEvents: checkPositiveInteger('maxEvents', options.maxEvents ?? RUN_DEFAULTS.maxEvents, 'events'),
-      idleTimeout: timerDelay(
+      idleTimeout: checkTimerDelay(
         'idleTimeout',
         checkPositiveInteger('idleTimeout', options.idleTimeout ?? RUN_DEFAULTS.idleTimeout, 'ms'),
       ),
@@ -81,13 +81,4 @@ export class RunStore {
   close(): void {
     for (const run of this.#runs.values()) closeRun(run);
   }
-}
-
-/** Longest delay a timer takes (a longer one would fire at once). */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
-/** Returns `ms`; throws `SSE_ERR_INVALID_OPTION` past what a timer can wait (about 24.8 days). */
-function timerDelay(name: string, ms: number): number {
-  if (ms > MAX_TIMER_MS) throw new SseInvalidOptionError(`${name} may be at most ${MAX_TIMER_MS} ms, got ${ms}.`);
-  return ms;
 }

@@ -272,6 +272,10 @@ describe('attach errors', () => {
     ['keepAlive', { keepAlive: 1.5 }],
     ['maxBufferedBytes', { maxBufferedBytes: Number.NaN }],
     ['sendTimeout', { sendTimeout: -5 }],
+    // Past what a timer can wait Node fires it after 1 ms: refused, not a stream that times out at once.
+    ['timeout past 2^31 - 1 ms', { timeout: 2 ** 31 }],
+    ['keepAlive past 2^31 - 1 ms', { keepAlive: 2 ** 31 }],
+    ['sendTimeout past 2^31 - 1 ms', { sendTimeout: 2 ** 31 }],
     ['retry', { retry: 0.5 }],
     ['mode', { mode: 'push' }],
   ])('an invalid %s option throws a TypeError with SSE_ERR_INVALID_OPTION', (_name, options) => {
