@@ -41,7 +41,7 @@ import { REDIS_ADAPTER_DEFAULTS, type RedisAdapterOptions } from './options.js';
 import { type PublishCommand, runPublishScript } from './publish-script.js';
 import { RedisRuns } from './runs.js';
 import { type ReadResult, SharedReads, type StreamRead } from './shared-reads.js';
-import { decodeEntry, encodeEntry, isStreamId } from './stream-entry.js';
+import { BEFORE_ALL, decodeEntry, encodeEntry, isStreamId } from './stream-entry.js';
 
 /**
  * Creates the adapter; pass it as `new ChannelRegistry({ adapter })` on every server. Opens its live-feed
@@ -72,9 +72,6 @@ export function connectionNames(
 
 /** Pause before a failed catch-up read is tried again. */
 const RETRY_MS = 200;
-
-/** The position before every entry: where an empty stream's log starts. */
-const BEFORE_ALL = '0-0';
 
 class RedisStreamsAdapter implements BroadcastAdapter {
   readonly #redis: RedisClient;
@@ -121,6 +118,7 @@ class RedisStreamsAdapter implements BroadcastAdapter {
       unsubscribeFeed: (key) => this.#unsubscribeFeed(key),
       continueFeed: (key, from, entries) => this.#continueFeed(key, from, entries),
       shareRead: (key, afterId, read) => this.#shareRead(key, afterId, read),
+      readFrom: (key, afterId) => this.#readFrom(key, afterId),
     });
   }
 
@@ -204,13 +202,7 @@ class RedisStreamsAdapter implements BroadcastAdapter {
 
   /** The read behind {@link history}. */
   async #readHistory(key: string, afterId: string | undefined): Promise<StreamRead> {
-    const entries = await this.#gate
-      .run('history', (redis) => redis.xrange(key, afterId ?? '-', '+'))
-      .catch((err) => {
-        // Digits Redis cannot hold in 64 bits: not an id it ever gave.
-        if (err instanceof Error && err.name === 'ReplyError' && afterId !== undefined) return undefined;
-        throw err;
-      });
+    const entries = await this.#readFrom(key, afterId);
     if (entries === undefined || (afterId !== undefined && entries[0]?.[0] !== afterId)) return { events: undefined };
     const feed = this.#feeds.get(key);
     await this.#continueFeed(key, afterId ?? BEFORE_ALL, entries);
@@ -218,6 +210,19 @@ class RedisStreamsAdapter implements BroadcastAdapter {
     if (afterId !== undefined && feed?.lostAfter(afterId)) return { events: undefined };
     const missed = afterId === undefined ? entries : entries.slice(1);
     return { events: missed.map(([id, fields]) => decodeEntry(id, fields)), end: entries.at(-1)?.[0] ?? BEFORE_ALL };
+  }
+
+  /**
+   * `XRANGE key <afterId> +` (from the start when undefined): `afterId` comes back first when the stream holds it.
+   * Undefined when Redis refuses `afterId` (digits it cannot hold in 64 bits: not an id it ever gave).
+   */
+  async #readFrom(key: string, afterId: string | undefined): Promise<RawEntry[] | undefined> {
+    try {
+      return (await this.#gate.run('read', (redis) => redis.xrange(key, afterId ?? '-', '+'))) as RawEntry[];
+    } catch (err) {
+      if (err instanceof Error && err.name === 'ReplyError' && afterId !== undefined) return undefined;
+      throw err;
+    }
   }
 
   /**

@@ -23,7 +23,7 @@ import { runKeys } from './keys.js';
 import type { PublishCommand } from './publish-script.js';
 import { APPEND_RUN, CREATE_RUN, END_RUN, FIND_RUN } from './run-scripts.js';
 import type { StreamRead } from './shared-reads.js';
-import { decodeEntry, encodeEntry, isStreamId } from './stream-entry.js';
+import { BEFORE_ALL, decodeEntry, encodeEntry, isStreamId } from './stream-entry.js';
 
 /** What the runs need from the adapter they belong to. */
 export interface RunsHost {
@@ -42,10 +42,9 @@ export interface RunsHost {
     afterId: string | undefined,
     read: () => Promise<StreamRead>,
   ): Promise<StoredEvent[] | undefined>;
+  /** `XRANGE key <afterId> +` (see the adapter's `#readFrom`); undefined when Redis refuses `afterId`. */
+  readFrom(key: string, afterId: string | undefined): Promise<RawEntry[] | undefined>;
 }
-
-/** The position before every entry. */
-const BEFORE_ALL = '0-0';
 
 export class RedisRuns implements RunAdapter {
   readonly #host: RunsHost;
@@ -133,25 +132,17 @@ export class RedisRuns implements RunAdapter {
   }
 
   async #readRun(log: string, afterId: string | undefined): Promise<StreamRead> {
-    const range = (start: string) =>
-      this.#host.command('run read', (redis) => redis.xrange(log, start, '+')) as Promise<RawEntry[]>;
-    let from = BEFORE_ALL;
-    let entries: RawEntry[] | undefined;
-    if (afterId !== undefined) {
-      const read = await range(afterId).catch(() => undefined); // digits past 64 bits: not an id Redis gave
-      if (read?.[0]?.[0] === afterId) {
-        const [held, ...after] = read;
-        const heldEvent = decodeEntry(...held!);
-        // A client that has the end gets the end again (its stream then ends).
-        if (after.length === 0 && heldEvent.final === true) return { events: [heldEvent], end: afterId };
-        from = afterId;
-        entries = after;
-      }
-    }
-    entries ??= await range('-');
-    if (entries.length > 0) await this.#host.continueFeed(log, from, entries);
+    const read = afterId === undefined ? undefined : await this.#host.readFrom(log, afterId);
+    // `afterId` is the run's when it comes back first; any other id reads the whole run.
+    const held = read !== undefined && read[0]?.[0] === afterId;
+    const entries = held ? read : ((await this.#host.readFrom(log, undefined)) ?? []);
+    // Resolves once this node's feed has delivered the read, `afterId` included (so the channel can drop its copy).
+    if (entries.length > 0) await this.#host.continueFeed(log, held ? afterId! : BEFORE_ALL, entries);
     const events = entries.map(([entryId, fields]) => decodeEntry(entryId, fields));
-    return { events, end: entries.at(-1)?.[0] ?? from };
+    const end = entries.at(-1)?.[0] ?? BEFORE_ALL;
+    if (!held) return { events, end };
+    // A client that has the end gets the end again (its stream then ends).
+    return { events: events.length === 1 && events[0]!.final === true ? events : events.slice(1), end };
   }
 
   #keys(id: string): { log: string; meta: string } {

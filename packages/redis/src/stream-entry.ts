@@ -50,6 +50,9 @@ export function decodeEntry(id: string, fields: readonly string[]): StoredEvent 
   return stored;
 }
 
+/** The position before every entry: where an empty stream's log starts (the previous id of a first entry). */
+export const BEFORE_ALL = '0-0';
+
 /** A complete stream entry id as Redis writes it: `<ms>-<seq>`, decimal digits only. */
 const STREAM_ID = /^(\d{1,20})-(\d{1,20})$/;
 
