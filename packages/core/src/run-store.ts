@@ -60,7 +60,11 @@ export class RunStore {
     const stored = await store.findRun(id);
     const held = this.#runs.get(id);
     if (stored === undefined) {
-      if (held !== undefined) this.#runs.delete(id);
+      // Expired in the store: this node lets go of it too (its producer's feed, its timers).
+      if (held !== undefined) {
+        closeRun(held);
+        this.#runs.delete(id);
+      }
       return undefined;
     }
     if (held !== undefined) {

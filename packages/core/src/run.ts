@@ -77,7 +77,7 @@ export let hasWholeRun: (run: AnyRun, lastEventId: string | undefined) => boolea
 /** @internal The run store's word to a run it found again in the adapter's store: what the store says of it now. */
 export let learnRun: (run: AnyRun, stored: StoredRun) => void;
 
-/** @internal The registry closed: the run's timers, live feed and retries in this process stop. */
+/** @internal The run's timers, live feed and retries in this process stop (the registry closed, or the store lost it). */
 export let closeRun: (run: AnyRun) => void;
 
 /**
@@ -104,17 +104,13 @@ export class Run<Events extends EventMap = EventMap> {
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
   /** Why the run's creation in the store failed: what every append and end rejects with. */
   #failure: unknown;
-  /** The registry closed: nothing of the run goes on in this process (timers, feed, retries). */
+  /** Nothing of the run goes on in this process (timers, feed, retries): the registry closed, or the store lost it. */
   #closed = false;
 
   static {
     hasWholeRun = (run, lastEventId) => run.#log.hasAllUpTo(lastEventId);
     learnRun = (run, stored) => run.#learn(stored);
-    closeRun = (run) => {
-      run.#closed = true;
-      clearTimeout(run.#idleTimer);
-      run.#log.unpin();
-    };
+    closeRun = (run) => run.#stop();
   }
 
   /**
@@ -249,7 +245,11 @@ export class Run<Events extends EventMap = EventMap> {
         isSseError(err) &&
         err.code === 'SSE_ERR_ADAPTER_UNAVAILABLE'
       ) {
-        unref(setTimeout(() => void this.#writeEnd(end, final).catch(() => {}), END_RETRY_MS));
+        unref(
+          setTimeout(() => {
+            if (!this.#closed) void this.#writeEnd(end, final).catch(() => {});
+          }, END_RETRY_MS),
+        );
       }
       throw err;
     }
@@ -275,6 +275,13 @@ export class Run<Events extends EventMap = EventMap> {
     this.#remote?.learn(stored);
     const end = endOfStored(stored);
     if (end !== undefined) this.#over(end);
+  }
+
+  /** Nothing of the run goes on in this process any more: no idle check, no live feed, no retry. */
+  #stop(): void {
+    this.#closed = true;
+    clearTimeout(this.#idleTimer);
+    this.#log.unpin();
   }
 
   /** The run's creation in the store failed (its id is taken there, or the store did not answer). */
@@ -308,8 +315,11 @@ export class Run<Events extends EventMap = EventMap> {
         this.#remote.cancelIfIdle(this.#settings.idleTimeout).then(
           (answer) => {
             if (this.#state !== 'running') return;
-            if (answer === undefined) this.#ctx.expire(this);
-            else if (typeof answer === 'number') {
+            if (answer === undefined) {
+              // The store no longer holds the run (it expired there): nothing of it goes on here either.
+              this.#stop();
+              this.#ctx.expire(this);
+            } else if (typeof answer === 'number') {
               this.#lastAppend = Date.now() - answer;
               this.#armIdleTimer(this.#settings.idleTimeout - answer);
             } else this.#over(answer);

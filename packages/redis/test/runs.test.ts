@@ -4,7 +4,13 @@
  * runs-cross-node.test.ts.
  */
 import { createServer } from 'node:http';
-import { type BroadcastAdapter, ChannelRegistry, type Run, SseEmitter } from '@tidings/core';
+import {
+  type BroadcastAdapter,
+  ChannelRegistry,
+  type Run,
+  SseAdapterUnavailableError,
+  SseEmitter,
+} from '@tidings/core';
 import {
   clusterSeeds,
   connect,
@@ -262,6 +268,8 @@ describeWith(['redis'], 'runs through redisAdapter (Redis on 127.0.0.1:6379)', (
     const adapter = redisAdapter({ redis: SHARED_REDIS_URL, prefix });
     const runs = adapter.runs!;
     let endRuns = 0;
+    /** Runs whose first end step is refused as if Redis did not answer (so a retry is due a second later). */
+    const refuseOnce = new Set<string>();
     // The same adapter, counting the end steps the runs send (the idle check is one).
     const counted: BroadcastAdapter = {
       publish: (channel, event) => adapter.publish(channel, event),
@@ -274,6 +282,9 @@ describeWith(['redis'], 'runs through redisAdapter (Redis on 127.0.0.1:6379)', (
         appendRun: (id, event) => runs.appendRun(id, event),
         endRun: (id, ending, options) => {
           endRuns++;
+          if (refuseOnce.delete(id)) {
+            return Promise.reject(new SseAdapterUnavailableError('Redis run end failed: no answer (test).'));
+          }
           return runs.endRun(id, ending, options);
         },
         findRun: (id) => runs.findRun(id),
@@ -285,9 +296,14 @@ describeWith(['redis'], 'runs through redisAdapter (Redis on 127.0.0.1:6379)', (
     const registry = new ChannelRegistry({ adapter: counted });
     const run = registry.createRun({ idleTimeout: 200 });
     await run.append('t');
+    const ending = registry.createRun();
+    await ending.append('t');
+    refuseOnce.add(ending.id);
+    await expect(ending.end()).rejects.toMatchObject({ code: 'SSE_ERR_ADAPTER_UNAVAILABLE' }); // a retry is due
     await registry.close();
     const atClose = endRuns;
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    // Past the idle timeout and the retry period (1 s): neither may send an end step any more.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(endRuns).toBe(atClose);
     expect(run.state).toBe('running');
   });
