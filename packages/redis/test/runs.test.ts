@@ -20,9 +20,9 @@ import {
   startServer,
   waitFor,
 } from '@tidings/testkit';
-import { uniquePrefix } from '@tidings/testkit/redis';
+import { keysUnder, uniquePrefix } from '@tidings/testkit/redis';
 import { Redis } from 'ioredis';
-import { channelKey, redisAdapter, runKeys } from '../src/index';
+import { channelKey, type RedisAdapterOptions, redisAdapter, runKeys } from '../src/index';
 import { sharedRedisFixture } from './support/keys';
 import { FreezingProxy } from './support/proxy';
 import { TestCluster } from './support/redis-cluster';
@@ -45,7 +45,7 @@ function runNodes(redis: () => string | string[], prefix: string) {
    * streams that run (404 when unknown).
    */
   async function node(
-    url: string | string[] = redis(),
+    url: RedisAdapterOptions['redis'] = redis(),
     timeout?: number,
   ): Promise<{ registry: ChannelRegistry; url(id: string): string }> {
     const registry = new ChannelRegistry({ adapter: redisAdapter({ redis: url, prefix, timeout }) });
@@ -170,10 +170,20 @@ describeWith(['redis'], 'runs through redisAdapter (Redis on 127.0.0.1:6379)', (
   const { node, follow } = runNodes(() => SHARED_REDIS_URL, prefix);
 
   test('unknown runs are not found; every key a run writes expires; a hostile id never reaches Redis', async () => {
-    const [a, b] = [await node(), await node()];
-    expect(await b.registry.findRun('no-such-run')).toBeUndefined();
-    expect(await b.registry.findRun(`bad\nid`)).toBeUndefined();
-    expect(await b.registry.findRun('x'.repeat(10_000))).toBeUndefined();
+    const a = await node();
+    const adapter = redisAdapter({ redis: SHARED_REDIS_URL, prefix });
+    const lookups = jest.spyOn(adapter.runs!, 'findRun');
+    const b = new ChannelRegistry({ adapter });
+    try {
+      expect(await b.findRun('no-such-run')).toBeUndefined();
+      expect(lookups).toHaveBeenCalledTimes(1);
+      expect(await b.findRun(`bad\nid`)).toBeUndefined();
+      expect(await b.findRun('x'.repeat(10_000))).toBeUndefined();
+      // Checked in core before any key is built: the adapter was never asked.
+      expect(lookups).toHaveBeenCalledTimes(1);
+    } finally {
+      await b.close();
+    }
     const run = a.registry.createRun({ ttl: 60_000 });
     await run.append('t');
     const { log, meta } = runKeys(prefix, run.id);
@@ -184,7 +194,7 @@ describeWith(['redis'], 'runs through redisAdapter (Redis on 127.0.0.1:6379)', (
       expect(ttl).toBeGreaterThan(0);
       expect(ttl).toBeLessThanOrEqual(60_000);
     }
-    const keys = await looker().keys(`${prefix}:*`);
+    const keys = await keysUnder(looker(), prefix);
     expect(keys.some((key) => key.includes('bad') || key.includes('xxxx'))).toBe(false);
   });
 
@@ -310,8 +320,11 @@ describeWith(['redis'], 'runs through redisAdapter (Redis on 127.0.0.1:6379)', (
 
   test('an end sent while Redis is unreachable is sent again until it lands: other nodes see the run end', async () => {
     const proxy = await FreezingProxy.start(6379);
+    // A client given to the adapter stays the caller's to close.
+    const aClient = new Redis(proxy.url);
+    aClient.on('error', () => {});
     try {
-      const [a, b] = [await node(proxy.url, 300), await node()];
+      const [a, b] = [await node(aClient, 300), await node()];
       const run = a.registry.createRun({ idleTimeout: 600_000 });
       await run.append('t1');
       const onB = follow(b.url(run.id));
@@ -319,13 +332,14 @@ describeWith(['redis'], 'runs through redisAdapter (Redis on 127.0.0.1:6379)', (
       proxy.cut();
       // Until A's client sees its connection gone, a command would be written to it and resent by ioredis after
       // the reconnect; once it is reconnecting, the adapter sends nothing (the end times out unsent).
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await waitFor("A's client sees its connection gone", () => aClient.status !== 'ready');
       await expect(run.end()).rejects.toMatchObject({ code: 'SSE_ERR_ADAPTER_UNAVAILABLE' });
       expect(run.state).toBe('ended');
       proxy.restore();
       await onB.ended;
       expect(onB.data).toEqual(['t1', ENDED]);
     } finally {
+      aClient.disconnect();
       await proxy.close();
     }
   });
