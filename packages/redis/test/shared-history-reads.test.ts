@@ -4,7 +4,7 @@
  * holding, and a finished read serves later callers at the same feed position until the feed moves on.
  */
 import type { StoredEvent } from '@tidings/core';
-import { describeWith, SHARED_REDIS_URL } from '@tidings/testkit';
+import { describeWith, SHARED_REDIS_URL, waitFor } from '@tidings/testkit';
 import { Redis } from 'ioredis';
 import { redisAdapter } from '../src/index';
 import { collector } from './support/collector';
@@ -28,6 +28,10 @@ function heldXrange(url: string) {
   return {
     redis,
     state,
+    /** Replies waiting for `release()`. */
+    held(): number {
+      return waiting.length;
+    },
     release(): void {
       state.holding = false;
       for (const resolve of waiting.splice(0)) resolve();
@@ -50,7 +54,7 @@ describeWith(['redis'], 'shared history reads (Redis on 127.0.0.1:6379)', () => 
     // A resumes: its XRANGE is answered by Redis now, its reply held back.
     client.state.holding = true;
     const first = adapter.history('join', marker);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await waitFor("A's reply held", () => client.held() === 1);
     // An entry arrives live and is delivered before B starts holding (the channel holds live entries for B only
     // from its history call on).
     const live = await adapter.publish('join', { data: 'live' });
@@ -105,7 +109,7 @@ describeWith(['redis'], 'shared history reads (Redis on 127.0.0.1:6379)', () => 
     client.state.holding = true;
     const storm = Array.from({ length: 20 }, () => runs.runHistory(id, first));
     const whole = Array.from({ length: 20 }, () => runs.runHistory(id, undefined));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await waitFor('the two reads held', () => client.held() === 2);
     client.release();
     for (const read of await Promise.all(storm)) expect(ids(read)).toEqual([second]);
     for (const read of await Promise.all(whole)) expect(ids(read)).toEqual([first, second]);
