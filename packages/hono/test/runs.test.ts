@@ -44,32 +44,13 @@ const honoApp: scenarios.RunAppFactory = async (registry, options) => {
   };
 };
 
-/**
- * The shared scenarios but maxConnections (the Hono route counts through the registry's own limit: tested below),
- * on registries from `makeRegistry`.
- */
-function honoScenarios(makeRegistry?: () => ChannelRegistry): void {
-  it('a late client gets the run from its start, then live, then the end', () =>
-    scenarios.lateJoinFromStart(honoApp, makeRegistry));
-  it('the producer goes on when every client left', () => scenarios.producerOutlivesClients(honoApp, makeRegistry));
-  it('the eventsource client resumes mid-run, then gets 204 and stops', () =>
-    scenarios.eventSourceResumesThenStops(honoApp, makeRegistry));
-  it('204 for a client that has it all; one that missed events gets them and the end', () =>
-    scenarios.comingBackAfterTheEnd(honoApp, makeRegistry));
-  it('cancel ends subscribers with a cancelled end frame; unknown run is 404', () =>
-    scenarios.cancelAndNotFound(honoApp, makeRegistry));
-  it("authorize(c, 'run:<id>', { kind: 'run' })", () => scenarios.authorizeRuns(honoApp, makeRegistry));
-  it('hostile ids are answered 400 before any stream byte', () =>
-    scenarios.hostileIdsAreRefused(honoApp, makeRegistry));
-  it('long-poll and short-poll work on runs', () => scenarios.pollingRuns(honoApp, makeRegistry));
-}
-
+// maxConnections: the Hono route counts through the registry's own limit, tested below.
 describeWith(['redis'], 'runs over Hono (@hono/node-server), kept in Redis', () =>
-  honoScenarios(redisRegistries('hono-runs')),
+  scenarios.runScenarioTests(honoApp, { registry: redisRegistries('hono-runs'), withoutMaxConnections: true }),
 );
 
 describe('runs over Hono (@hono/node-server)', () => {
-  honoScenarios();
+  scenarios.runScenarioTests(honoApp, { withoutMaxConnections: true });
 
   it("the registry's maxConnections applies to runs: 503 with Retry-After before any stream byte", async () => {
     const registry = new ChannelRegistry({ maxConnections: 1, retryAfter: 7 });
