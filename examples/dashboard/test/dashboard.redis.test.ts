@@ -6,7 +6,7 @@
  */
 
 import { describeWith } from '@tidings/testkit';
-import { Redis } from 'ioredis';
+import { deleteKeys, uniquePrefix } from '@tidings/testkit/redis';
 import type { Browser, BrowserContext } from 'playwright-core';
 import {
   chatLines,
@@ -24,7 +24,7 @@ import {
 describeWith(['chromium', 'redis'], 'two dashboard servers sharing Redis, in Chromium', () => {
   const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
   /** A key prefix of its own, so this run sees no chat history from earlier runs or a running demo. */
-  const REDIS_PREFIX = `tidings-dashboard-test-${process.pid}-${Date.now()}`;
+  const REDIS_PREFIX = uniquePrefix('dashboard');
 
   let browser: Browser;
   let context: BrowserContext;
@@ -53,10 +53,7 @@ describeWith(['chromium', 'redis'], 'two dashboard servers sharing Redis, in Chr
     await context?.close();
     await browser?.close();
     await Promise.all([stopServer(fastifyNode), stopServer(expressNode)]);
-    const redis = new Redis(REDIS_URL);
-    const keys = await redis.keys(`${REDIS_PREFIX}:*`);
-    if (keys.length > 0) await redis.del(...keys);
-    await redis.quit();
+    await deleteKeys(REDIS_URL, REDIS_PREFIX);
   });
 
   test('a message posted on the Fastify server appears live on a page served by Express', async () => {

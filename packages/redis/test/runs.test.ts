@@ -153,7 +153,7 @@ function crossNodeRunTests(redis: () => string | string[], prefix: string): void
     expect(whole.data).toEqual(['1', '2', 'last', ENDED]);
   });
 
-  test('a run nobody appends to is cancelled "stalled" by a node that holds it, by Redis\'s clock', async () => {
+  test('a run nobody appends to is cancelled "stalled" by a node that holds it', async () => {
     const [a, b] = [await node(), await node()];
     const run = a.registry.createRun({ idleTimeout: 300 });
     await run.append('only');
