@@ -3,8 +3,7 @@
  * an adapter's store), subscribed while wanted: at most one subscription at a time, and a new one only once the
  * last unsubscription has settled (the adapter contract's order).
  */
-
-const settled = Promise.resolve();
+import { settled } from './internal.js';
 
 export class FeedSubscription {
   readonly #subscribe: () => Promise<void>;

@@ -14,6 +14,9 @@ export function handled<T>(promise: Promise<T>): Promise<T> {
   return promise;
 }
 
+/** A promise already resolved: what "nothing to wait for" returns, one for all. */
+export const settled: Promise<void> = Promise.resolve();
+
 /** A rejected, pre-handled promise. */
 export function rejected<T = never>(err: unknown): Promise<T> {
   return handled(Promise.reject(err));

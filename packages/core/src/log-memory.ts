@@ -6,10 +6,8 @@
 import { SseSerializeError } from './errors.js';
 import { type PreparedEvent, prepareEvent, type Serializer, type SseEvent } from './frame.js';
 import { History } from './history.js';
-import { rejected } from './internal.js';
+import { rejected, settled } from './internal.js';
 import type { AppendOptions, DeliverEntry, LocalChannelLog, LogEntry } from './log.js';
-
-const live = Promise.resolve();
 
 /** Most replay reads a log keeps for clients resuming from the same position (see `MemoryLog.#reads`). */
 const SHARED_READS = 16;
@@ -71,13 +69,13 @@ export class MemoryLog implements LocalChannelLog {
   }
 
   listen(): Promise<void> {
-    return live;
+    return settled;
   }
 
   release(): void {}
 
   retire(): Promise<void> {
-    return live;
+    return settled;
   }
 
   read(afterId: string | undefined): readonly LogEntry[] | undefined {

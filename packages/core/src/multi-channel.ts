@@ -125,7 +125,14 @@ class ChannelLane implements StreamHandle {
   /** Writes the channel's frame with the stream's composite id line in place of the channel's own. */
   deliver(prepared: PreparedEvent): boolean {
     const id = prepared.id;
-    if (id === undefined) return this.#stream.deliver({ ...prepared, channel: this.#name });
+    if (id === undefined) {
+      let event = labelled.get(prepared);
+      if (event === undefined) {
+        event = { ...prepared, channel: this.#name };
+        labelled.set(prepared, event);
+      }
+      return this.#stream.deliver(event);
+    }
     const positions = this.#shared.positions;
     positions.set(this.#key, id);
     const composite = encodePositions(positions);
@@ -172,6 +179,9 @@ class ChannelLane implements StreamHandle {
     if (--this.#shared.pendingLanes <= 0) this.#stream.complete();
   }
 }
+
+/** An id-less entry with its channel's name, made once per entry: every lane of the channel sends the same. */
+const labelled = new WeakMap<PreparedEvent, PreparedEvent>();
 
 /**
  * Subscribes `stream` to every channel of `channels` (distinct) through one lane each; the caller tracks the

@@ -8,12 +8,10 @@
 import type { RunAdapter, StoredEvent, StoredRun, WireEvent } from './adapter.js';
 import { FeedSubscription } from './feed-subscription.js';
 import type { Serializer, SseEvent } from './frame.js';
-import { unref } from './internal.js';
+import { settled, unref } from './internal.js';
 import type { AppendOptions, DeliverEntry, LogEntry, RemoteChannelLog } from './log.js';
 import { fromLog, toWire } from './log-adapter.js';
 import type { RunEnd, RunJournal, RunLogEvents } from './run-log.js';
-
-const settled = Promise.resolve();
 
 /** Pause before a pinned live feed that could not be opened is tried again. */
 const PIN_RETRY_MS = 1_000;

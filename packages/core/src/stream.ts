@@ -13,7 +13,7 @@
 import type { SseMode, StreamSettings } from './emitter-options.js';
 import { SseAlreadyAttachedError, SseClosedError, SseSerializeError, SseSlowClientError } from './errors.js';
 import { encodeComment, type PreparedEvent, prepareEvent, toEvent } from './frame.js';
-import { type AnyEmitter, afterThisTurn, callSafely, handled, rejected, unref } from './internal.js';
+import { type AnyEmitter, afterThisTurn, callSafely, handled, rejected, settled, unref } from './internal.js';
 import { startKeepAlive, stopKeepAlive } from './keepalive.js';
 import type { DeliveryMode, ModeTarget } from './mode.js';
 import { longPollMode } from './mode-long-poll.js';
@@ -29,7 +29,6 @@ type Waiter = { resolve(): void; reject(err: Error): void };
 type EarlyFrame = { prepared: PreparedEvent; counted: boolean };
 
 const PING = utf8(':\n\n');
-const resolved = Promise.resolve();
 /** What an unmade lazy list holds. */
 const NONE: readonly never[] = [];
 
@@ -169,7 +168,7 @@ export class SseStream implements StreamHandle, ModeTarget, TransportEvents {
   }
 
   drained(): Promise<void> {
-    if (this.#phase !== 'open') return resolved;
+    if (this.#phase !== 'open') return settled;
     this.#waiters ??= [];
     const waiters = this.#waiters;
     return new Promise<void>((resolve) => waiters.push({ resolve, reject: () => resolve() }));
@@ -313,13 +312,13 @@ export class SseStream implements StreamHandle, ModeTarget, TransportEvents {
       this.#early ??= [];
       this.#early.push({ prepared, counted });
       this.#earlyBytes += prepared.frame.length;
-      return resolved;
+      return settled;
     }
     const accepted = this.#mode!.write(this, prepared, counted);
     if (this.#phase === 'completed' && !this.#endScheduled) {
       return rejected(this.#closeError ?? new SseClosedError());
     }
-    if (accepted) return resolved;
+    if (accepted) return settled;
     this.#waiters ??= [];
     const waiters = this.#waiters;
     return handled(new Promise<void>((resolve, reject) => waiters.push({ resolve, reject })));
