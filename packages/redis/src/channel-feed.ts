@@ -1,5 +1,5 @@
 /**
- * ChannelFeed: this node's delivery of one channel, in stream order, exactly once. It takes runs of entries
+ * ChannelFeed: this node's delivery of one stream (a channel's, or a run's log), in stream order, exactly once. It takes runs of entries
  * ("every stream entry after `from`, up to the last of these"): a live message is a run of one whose `from` is
  * the entry before it; a catch-up read or a history read is a longer run. A run that starts at or before the
  * last entry delivered continues it (entries up to there are dropped); one that starts after it leaves a hole,
@@ -7,8 +7,8 @@
  * the start position is unknown or a fill is under way wait, in arrival order.
  *
  * A run that starts before the last entry delivered and goes past it without holding it shows that the stream
- * lost entries this node delivered (a failover to a replica that never got them): that stretch is recorded, so
- * that a client resuming from before it is told of a gap instead of being handed what follows as if complete.
+ * lost entries this node delivered (a failover to a replica that never got them): the loss is recorded, so that
+ * a client resuming from before it is told of a gap instead of being handed what follows as if complete.
  */
 import type { StoredEvent } from '@tidings/core';
 import { compareStreamIds, decodeEntry } from './stream-entry.js';
@@ -35,9 +35,6 @@ export interface Run {
   entries: readonly RawEntry[];
 }
 
-/** Lost stretches remembered per channel; a client resuming from before an older one is not told of it. */
-const MAX_LOST_STRETCHES = 100;
-
 export class ChannelFeed {
   readonly #onEvent: (event: StoredEvent) => void;
   readonly #source: FeedSource;
@@ -51,8 +48,11 @@ export class ChannelFeed {
   #fillOnStart = false;
   #retry: NodeJS.Timeout | undefined;
   #closed = false;
-  /** Stretches `(after, through]` of delivered entries the stream lost, oldest first (at most MAX_LOST_STRETCHES). */
-  readonly #lost: [after: string, through: string][] = [];
+  /**
+   * The newest delivered entry the stream lost (a failover): a client resuming from before it is told of a gap.
+   * Entries are delivered in increasing order, so it stands for every earlier loss too.
+   */
+  #lostThrough: string | undefined;
   /** Callers of {@link reached} waiting for an entry to be delivered. */
   readonly #waiters: { id: string; resolve(): void }[] = [];
 
@@ -68,7 +68,7 @@ export class ChannelFeed {
 
   /** True when entries after `afterId` that this node delivered were lost from the stream since (a gap). */
   lostAfter(afterId: string): boolean {
-    return this.#lost.some(([, through]) => compareStreamIds(afterId, through) < 0);
+    return this.#lostThrough !== undefined && compareStreamIds(afterId, this.#lostThrough) < 0;
   }
 
   /** Delivery starts after entry `lastId` (the stream's end when the channel was subscribed). */
@@ -165,17 +165,8 @@ export class ChannelFeed {
       compareStreamIds(last, this.#lastId!) > 0
     ) {
       // The run claims every entry after `from`: if the last one delivered is not among them, it is gone.
-      let before = run.from;
-      for (const [id] of run.entries) {
-        const order = compareStreamIds(id, this.#lastId!);
-        if (order === 0) break;
-        if (order > 0) {
-          this.#lost.push([before, this.#lastId!]);
-          if (this.#lost.length > MAX_LOST_STRETCHES) this.#lost.shift();
-          break;
-        }
-        before = id;
-      }
+      const lastId = this.#lastId!;
+      if (!run.entries.some(([id]) => id === lastId)) this.#lostThrough = lastId;
     }
     this.#deliver(run.entries);
   }
@@ -197,9 +188,11 @@ export class ChannelFeed {
 
   /** Lets go the waiters whose entry has been delivered. */
   #settle(): void {
-    if (this.#waiters.length === 0) return;
-    const pending = this.#waiters.filter((waiter) => compareStreamIds(waiter.id, this.#lastId!) > 0);
-    for (const waiter of this.#waiters) if (!pending.includes(waiter)) waiter.resolve();
-    this.#waiters.splice(0, this.#waiters.length, ...pending);
+    let kept = 0;
+    for (const waiter of this.#waiters) {
+      if (compareStreamIds(waiter.id, this.#lastId!) > 0) this.#waiters[kept++] = waiter;
+      else waiter.resolve();
+    }
+    this.#waiters.length = kept;
   }
 }

@@ -48,10 +48,16 @@ export class LuaScript {
    * client connects again (the Redis may have restarted without its scripts).
    */
   readonly #known = new WeakMap<RedisClient, Set<string>>();
+  readonly #ordered: boolean;
 
-  constructor(source: string) {
+  /**
+   * `ordered: false` for a script whose calls on one key need no order among themselves (run once per key, or
+   * only reading): EVALSHA at once, the source only after NOSCRIPT, no key remembered.
+   */
+  constructor(source: string, options: { ordered?: boolean } = {}) {
     this.#source = source;
     this.#sha = createHash('sha1').update(source).digest('hex');
+    this.#ordered = options.ordered ?? true;
   }
 
   /**
@@ -65,8 +71,8 @@ export class LuaScript {
     stillWanted: () => boolean,
   ): Promise<unknown> {
     const key = keys[0]!;
-    const known = this.#knownOn(redis);
-    if (!known.has(key)) {
+    const known = this.#ordered ? this.#knownOn(redis) : undefined;
+    if (known !== undefined && !known.has(key)) {
       const reply = await redis.eval(this.#source, keys.length, ...keys, ...args);
       remember(known, key);
       return reply;
@@ -76,8 +82,9 @@ export class LuaScript {
     } catch (err) {
       // Redis lost its scripts (SCRIPT FLUSH, a restart or a failover that reached this key without a reconnect):
       // the source again. Calls already in flight on the key can then be stored out of order, once.
-      if (!(err instanceof Error && err.message.startsWith('NOSCRIPT') && stillWanted())) throw err;
-      known.delete(key);
+      if (!(err instanceof Error && err.message.startsWith('NOSCRIPT'))) throw err;
+      known?.delete(key);
+      if (!stillWanted()) throw err;
       return await redis.eval(this.#source, keys.length, ...keys, ...args);
     }
   }

@@ -4,7 +4,7 @@
  * `idleTimeout`, `ttl`, `events`, `lastEventId`, `endId`, `lastAppend` (ms, Redis's clock). While the run runs,
  * both keys expire `idleTimeout + ttl` after the last append (a run nobody ends is cancelled as stalled by any
  * node that holds it; one that no node holds any more is gone then); after the end, `ttl` after it.
- * Refusals are error replies starting with a word the adapter turns into core's errors (RUN_ERRORS).
+ * Refusals are error replies starting with a word runs.ts turns into core's errors (`refusal`).
  */
 import { APPEND_AND_PUBLISH, LuaScript, NOW_MS } from './lua-script.js';
 
@@ -24,13 +24,16 @@ end
 `;
 
 /** ARGV: maxEvents, idleTimeout, ttl. Returns 1, or 0 when a run of this id exists. */
-export const CREATE_RUN = new LuaScript(`${NOW_MS}
+export const CREATE_RUN = new LuaScript(
+  `${NOW_MS}
 if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
 redis.call('HSET', KEYS[2], 'state', 'running', 'maxEvents', ARGV[1], 'idleTimeout', ARGV[2], 'ttl', ARGV[3],
   'events', 0, 'lastAppend', nowMs())
 redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[2]) + tonumber(ARGV[3]))
 return 1
-`);
+`,
+  { ordered: false },
+);
 
 /**
  * ARGV: the publish command, the writer (the adapter instance), its append number (increasing across all its
@@ -72,7 +75,8 @@ return id
  * the end entry's data, the idle ms required ('' for none), then the final event's field/value pairs (none: no
  * final event). Returns the record afterwards (nil when the run is unknown).
  */
-export const END_RUN = new LuaScript(`${NOW_MS}${APPEND_AND_PUBLISH}${RECORD}
+export const END_RUN = new LuaScript(
+  `${NOW_MS}${APPEND_AND_PUBLISH}${RECORD}
 local meta = redis.call('HMGET', KEYS[2], 'state', 'lastAppend', 'ttl')
 if not meta[1] then return nil end
 if meta[1] ~= 'running' then return record(KEYS[2]) end
@@ -88,9 +92,14 @@ if ARGV[4] == '1' then redis.call('HSET', KEYS[2], 'reason', ARGV[3]) end
 redis.call('PEXPIRE', KEYS[1], meta[3])
 redis.call('PEXPIRE', KEYS[2], meta[3])
 return record(KEYS[2])
-`);
+`,
+  { ordered: false },
+);
 
 /** No ARGV. Returns the record (nil when the run is unknown or expired). */
-export const FIND_RUN = new LuaScript(`${NOW_MS}${RECORD}
+export const FIND_RUN = new LuaScript(
+  `${NOW_MS}${RECORD}
 return record(KEYS[2])
-`);
+`,
+  { ordered: false },
+);

@@ -63,6 +63,7 @@ export function isStreamId(id: string): boolean {
 
 /** Orders two stream entry ids (`<ms>-<seq>`): negative when `a` comes first, 0 when equal, positive after. */
 export function compareStreamIds(a: string, b: string): number {
+  if (a === b) return 0; // the usual case on the live feed: a message that follows the last one delivered
   const [aMs = '', aSeq = ''] = a.split('-');
   const [bMs = '', bSeq = ''] = b.split('-');
   return compareDecimal(aMs, bMs) || compareDecimal(aSeq, bSeq);
