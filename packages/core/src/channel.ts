@@ -87,9 +87,7 @@ let subscribeStream: (channel: Channel, stream: StreamHandle, filter: Subscriber
 
 /**
  * A named group of streams, made by {@link ChannelRegistry.channel}: each broadcast is encoded once and the same
- * bytes go to every subscriber; with history on, a subscriber that resumes gets what it missed first.
- */
-/**
+ * bytes go to every subscriber; a subscriber that resumes gets what it missed from the channel's log first.
  * `Events` maps event names to data types, as on `SseEmitter<Events>` (a type only: the same channel object serves
  * whatever map it is looked up with), so `broadcast(event({ event: 'tick', data }))` is checked like `send`.
  */

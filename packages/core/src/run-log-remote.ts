@@ -11,7 +11,7 @@ import type { Serializer, SseEvent } from './frame.js';
 import { settled, unref } from './internal.js';
 import type { AppendOptions, DeliverEntry, LogEntry, RemoteChannelLog } from './log.js';
 import { fromLog, toWire } from './log-adapter.js';
-import type { RunEnd, RunJournal, RunLogEvents } from './run-log.js';
+import { hasWholeEndedRun, type RunEnd, type RunJournal, type RunLogEvents } from './run-log.js';
 
 /** Pause before a pinned live feed that could not be opened is tried again. */
 const PIN_RETRY_MS = 1_000;
@@ -104,11 +104,7 @@ export class RemoteRunLog implements RemoteChannelLog, RunJournal {
   }
 
   hasAllUpTo(lastEventId: string | undefined): boolean {
-    return (
-      this.#endId !== undefined &&
-      lastEventId !== undefined &&
-      (lastEventId === this.#endId || lastEventId === this.#lastEventId)
-    );
+    return hasWholeEndedRun(lastEventId, this.#endId, this.#lastEventId);
   }
 
   pin(): void {

@@ -41,6 +41,18 @@ export interface RunLogEvents {
 /** A run's log: what its channel reads and listens to, and what the run records into. */
 export type RunChannelLog = (LocalChannelLog | RemoteChannelLog) & RunJournal;
 
+/**
+ * True when a run is over (`endId`) and a client's `lastEventId` is its end or its last event (`lastEventOfRun`):
+ * the client has everything. What both run logs answer for the 204.
+ */
+export function hasWholeEndedRun(
+  lastEventId: string | undefined,
+  endId: string | undefined,
+  lastEventOfRun: string | undefined,
+): boolean {
+  return endId !== undefined && lastEventId !== undefined && (lastEventId === endId || lastEventId === lastEventOfRun);
+}
+
 export class RunLog implements LocalChannelLog, RunJournal {
   readonly remote = false;
   readonly fromStart = true;
@@ -90,12 +102,7 @@ export class RunLog implements LocalChannelLog, RunJournal {
   }
 
   hasAllUpTo(lastEventId: string | undefined): boolean {
-    const end = this.#end;
-    return (
-      end !== undefined &&
-      lastEventId !== undefined &&
-      (lastEventId === end.prepared.id || lastEventId === this.#lastEventId)
-    );
+    return hasWholeEndedRun(lastEventId, this.#end?.prepared.id, this.#lastEventId);
   }
 
   pin(): void {}

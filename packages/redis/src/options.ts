@@ -28,7 +28,8 @@ export interface RedisAdapterOptions {
   /**
    * ms between liveness checks (`PING`) of the live-feed connection; one that does not answer within as long
    * again is reconnected and its channels caught up from their streams. Bounds how late a connection that died
-   * without closing is noticed. Default 5000.
+   * without closing is noticed. One Redis only: on a cluster ioredis watches its subscriber connections itself.
+   * (The name is from the adapter's first design, a blocking XREAD.) Default 5000.
    */
   blockMs?: number;
   /** Most entries taken from one stream per catch-up read. Default 1000. */

@@ -72,7 +72,14 @@ async function withApp(
   body: (ctx: AppScope<RunApp>) => Promise<void>,
 ): Promise<void> {
   const registry = makeRegistry();
-  return withinApp(registry, await factory(registry, options), body);
+  let app: RunApp;
+  try {
+    app = await factory(registry, options);
+  } catch (err) {
+    await registry.close(); // its adapter's connections too
+    throw err;
+  }
+  return withinApp(registry, app, body);
 }
 
 /** The data of a run's `end` frame for a normal end. */
@@ -227,6 +234,10 @@ export function maxConnectionsForRuns(factory: RunAppFactory, makeRegistry = inM
     const second = await fetch(`${app.base}/runs/${run.id}`, { headers: { accept: 'text/event-stream' } });
     expect(second.status).toBe(503);
     expect(second.headers.get('retry-after')).not.toBeNull();
+    // A whole JSON answer, and no second stream opened.
+    expect(second.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(((await second.json()) as { error: string }).error).toBe('SSE_ERR_TOO_MANY_CONNECTIONS');
+    expect(app.served).toHaveLength(1);
   });
 }
 

@@ -1,27 +1,28 @@
 /** Collects what an adapter's `subscribe` hands over. */
+import { EventEmitter } from 'node:events';
 import type { StoredEvent } from '@tidings/core';
+import { waitFor } from '@tidings/testkit';
 
 export interface Collector {
   readonly events: StoredEvent[];
   onEvent(ev: StoredEvent): void;
-  /** Resolves once `count` events came in all. */
+  /** Resolves once `count` events came in all; rejects, naming the count, after testkit's patience period. */
   next(count: number): Promise<void>;
 }
 
 /** A fresh collector: pass its `onEvent` to `adapter.subscribe`. */
 export function collector(): Collector {
   const events: StoredEvent[] = [];
-  let wanted: { count: number; resolve(): void } | undefined;
+  const arrivals = new EventEmitter();
   return {
     events,
     onEvent: (ev) => {
       events.push(ev);
-      if (wanted !== undefined && events.length >= wanted.count) wanted.resolve();
+      arrivals.emit('data');
     },
     next: (count) =>
-      new Promise<void>((resolve) => {
-        wanted = { count, resolve };
-        if (events.length >= count) resolve();
+      waitFor(`${count} events from the adapter (${events.length} so far)`, () => events.length >= count, {
+        source: arrivals,
       }),
   };
 }
