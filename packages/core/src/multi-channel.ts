@@ -189,24 +189,19 @@ const labelled = new WeakMap<PreparedEvent, PreparedEvent>();
  * function that unsubscribes it from all of them.
  */
 export function subscribeChannels(
-  em: AnyEmitter,
   channels: readonly Channel[],
   options: MultiSubscribeOptions,
   stream: StreamHandle,
 ): () => void {
   const userFilter = options.filter;
-  if (channels.length === 1) {
-    const channel = channels[0]!;
-    const filter = userFilter && ((ev: Readonly<SseEvent>) => userFilter({ ...ev, channel: channel.name }));
-    return channel.subscribe(em, { filter });
-  }
+  // The user's filter sees which channel an event came from.
+  const filterOf = (channel: Channel) =>
+    userFilter === undefined ? undefined : (ev: Readonly<SseEvent>) => userFilter({ ...ev, channel: channel.name });
+  if (channels.length === 1) return subscribeLane(channels[0]!, stream, filterOf(channels[0]!));
   const shared = new MultiChannelStream(stream, channels.length);
-  const unsubscribes = channels.map((channel) => {
-    const lane = new ChannelLane(shared, channel.name);
-    const filter =
-      userFilter === undefined ? undefined : (ev: Readonly<SseEvent>) => userFilter({ ...ev, channel: channel.name });
-    return subscribeLane(channel, lane, filter);
-  });
+  const unsubscribes = channels.map((channel) =>
+    subscribeLane(channel, new ChannelLane(shared, channel.name), filterOf(channel)),
+  );
   return () => {
     for (const unsubscribe of unsubscribes) unsubscribe();
   };

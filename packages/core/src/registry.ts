@@ -161,7 +161,7 @@ export class ChannelRegistry {
     const stream = streamOf(em);
     this.#track(stream);
     const channels = [...new Set(names)].map((name) => this.channel(name));
-    return subscribeChannels(em, channels, options, stream);
+    return subscribeChannels(channels, options, stream);
   }
 
   /** Whether the channel called `name` is in memory now (made, and not dropped after `historyTtl`). */
