@@ -34,27 +34,39 @@ export class CommandGate {
     if (this.#redis.status === 'end') {
       return Promise.reject(this.#unavailable(what, 'the Redis client was closed (quit or disconnect)'));
     }
-    let timer: NodeJS.Timeout | undefined;
-    let abort: ((err: Error) => void) | undefined;
-    const failed = new Promise<never>((_, reject) => {
-      abort = reject;
-      timer = setTimeout(
+    // One promise and one timer a command (this is every broadcast's path): settled by the reply, the timeout or
+    // close(), whichever comes first; a command still waiting for the connection is not sent once it is settled.
+    return new Promise<T>((resolve, reject) => {
+      let settled = false;
+      const stillWanted = (): boolean => !settled;
+      const finish = (err: unknown, value?: T): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        this.#waiting.delete(abort);
+        if (err === undefined) resolve(value as T);
+        else reject(err);
+      };
+      const abort = (err: Error): void => finish(err);
+      const timer = setTimeout(
         () =>
-          reject(this.#unavailable(what, `no answer within ${this.#timeout} ms (connection ${this.#redis.status})`)),
+          finish(this.#unavailable(what, `no answer within ${this.#timeout} ms (connection ${this.#redis.status})`)),
         this.#timeout,
       );
-    });
-    this.#waiting.add(abort!);
-    let settled = false;
-    const stillWanted = (): boolean => !settled;
-    const send = async (): Promise<T> => {
-      if (this.#redis.status !== 'ready') await Promise.race([this.#whenReady(), failed]);
-      return await Promise.race([command(this.#redis, stillWanted), failed]);
-    };
-    return send().finally(() => {
-      settled = true;
-      clearTimeout(timer);
-      this.#waiting.delete(abort!);
+      this.#waiting.add(abort);
+      const send = (): void => {
+        if (settled) return;
+        try {
+          command(this.#redis, stillWanted).then(
+            (value) => finish(undefined, value),
+            (err: unknown) => finish(err ?? new Error('Redis command failed')),
+          );
+        } catch (err) {
+          finish(err ?? new Error('Redis command failed'));
+        }
+      };
+      if (this.#redis.status === 'ready') send();
+      else void this.#whenReady().then(send);
     });
   }
 
