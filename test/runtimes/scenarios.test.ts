@@ -51,10 +51,11 @@ describe.each(cases)('%s, %s', (runtime, serverName) => {
   });
 
   test('the response head arrives at once, before any event (Bun and the edge runtime: an opening comment)', async () => {
-    const started = Date.now();
+    // /quiet never sends an event nor a keep-alive: a head held back until the first write never arrives, and
+    // the test times out.
     const client = await openSse(`${base}/quiet`);
     expect(client.status).toBe(200);
-    expect(Date.now() - started).toBeLessThan(1000);
+    expect(client.events).toEqual([]);
     client.leave();
   });
 

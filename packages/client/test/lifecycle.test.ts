@@ -112,11 +112,10 @@ describe('an AbortSignal closes the stream', () => {
   test('while waiting to reconnect: the wait ends at once, no request follows', async () => {
     server = await rawServer((_req, res) => res.writeHead(503).end());
     const ac = new AbortController();
-    const s = connect(server.url, { retry: { initial: 10_000 }, signal: ac.signal });
+    // A wait of 10 minutes that the abort did not end would outlast the test's timeout.
+    const s = connect(server.url, { retry: { initial: 600_000 }, signal: ac.signal });
     s.onReconnect(() => ac.abort());
-    const started = performance.now();
     await outcome(s);
-    expect(performance.now() - started).toBeLessThan(5000);
     await sleep(50);
     expect(server.requests).toHaveLength(1);
   });

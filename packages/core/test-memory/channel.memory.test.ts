@@ -44,7 +44,9 @@ describe('memory per channel (heap after gc)', () => {
       });
     const smallCost = withOneEvent(small, 'small');
     const largeCost = withOneEvent(large, 'large');
-    process.stdout.write(`one event a channel: history 1 ${smallCost.toFixed(0)} B, history 10,000 ${largeCost.toFixed(0)} B\n`);
+    process.stdout.write(
+      `one event a channel: history 1 ${smallCost.toFixed(0)} B, history 10,000 ${largeCost.toFixed(0)} B\n`,
+    );
     expect(largeCost).toBeLessThan(smallCost * 1.5);
   });
 

