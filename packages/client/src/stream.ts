@@ -187,6 +187,8 @@ export class SseClientStream<Events extends EventMap = EventMap> implements Asyn
       this.#state = 'connecting';
       if (result.error) this.#emit('error', result.error);
       this.#emit('reconnect', { delay: next, failures: policy.failures, error: result.error } satisfies ReconnectInfo);
+      // A listener may have closed the stream (close(), or aborting the signal): then there is no wait to start.
+      if (this.#isClosed()) return;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, Math.min(next, MAX_TIMER));
         this.#wake = () => {

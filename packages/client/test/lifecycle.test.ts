@@ -109,15 +109,29 @@ describe('an AbortSignal closes the stream', () => {
     expect(server.requests).toHaveLength(1);
   });
 
-  test('while waiting to reconnect: the wait ends at once, no request follows', async () => {
+  // A wait of 10 minutes that the abort did not end would outlast the test's timeout, and hold the process open.
+  test.each([
+    ['while waiting to reconnect', 50],
+    ['from the onReconnect callback, before the wait starts', 0],
+  ])('%s: the stream closes at once, no request follows, no wait is left pending', async (_when, abortAfterMs) => {
     server = await rawServer((_req, res) => res.writeHead(503).end());
-    const ac = new AbortController();
-    // A wait of 10 minutes that the abort did not end would outlast the test's timeout.
-    const s = connect(server.url, { retry: { initial: 600_000 }, signal: ac.signal });
-    s.onReconnect(() => ac.abort());
-    await outcome(s);
-    await sleep(50);
-    expect(server.requests).toHaveLength(1);
+    const setTimer = jest.spyOn(globalThis, 'setTimeout');
+    const clearTimer = jest.spyOn(globalThis, 'clearTimeout');
+    try {
+      const ac = new AbortController();
+      const s = connect(server.url, { retry: { initial: 600_000, jitter: false }, signal: ac.signal });
+      s.onReconnect(() => (abortAfterMs === 0 ? ac.abort() : setTimeout(() => ac.abort(), abortAfterMs)));
+      await outcome(s);
+      await sleep(50);
+      expect(server.requests).toHaveLength(1);
+      const waits = setTimer.mock.results.filter((_, call) => setTimer.mock.calls[call]![1] === 600_000);
+      expect(waits).toHaveLength(abortAfterMs === 0 ? 0 : 1);
+      const cleared = clearTimer.mock.calls.map(([timer]) => timer);
+      for (const wait of waits) expect(cleared).toContain(wait.value);
+    } finally {
+      setTimer.mockRestore();
+      clearTimer.mockRestore();
+    }
   });
 });
 
