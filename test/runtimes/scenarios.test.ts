@@ -6,7 +6,6 @@
  */
 import { connect } from 'node:net';
 import * as path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { type Launched, launch, runtimesHere } from './harness';
 import { eventually, openSse } from './sse-client';
 
@@ -141,9 +140,13 @@ describe.each(cases)('%s, %s', (runtime, serverName) => {
 
   test('keep-alive comments arrive on a silent stream', async () => {
     const client = await openSse(`${base}/channel?name=${freshChannel()}`);
-    await sleep(1000); // keepAlive 300 ms
+    // keepAlive 300 ms: the opening comment and two pings.
+    const comments = await eventually(
+      async () => client.comments,
+      (count) => count >= 3,
+    );
     client.leave();
-    expect(client.comments).toBeGreaterThanOrEqual(3); // the opening comment and at least two pings
+    expect(comments).toBeGreaterThanOrEqual(3);
     expect(client.events).toEqual([]);
   });
 

@@ -54,9 +54,11 @@ test('keep-alive comments count as life: no stall while they come', async () => 
     setTimeout(() => {
       clearInterval(ping);
       res.end('data: done\n\n');
-    }, 500);
+    }, 2000);
   });
-  const seen = await outcome(connect(server.url, { retry: quick, stallTimeout: 150 }));
+  // 2 s of pings 30 ms apart against a 600 ms stall timeout: pings that did not count would stall it after 600 ms,
+  // and a loaded machine's pause (a major gc of this long Jest process) stays well inside the margin.
+  const seen = await outcome(connect(server.url, { retry: quick, stallTimeout: 600 }));
   expect(seen.errors).toEqual([]);
   expect(seen.events.map((e) => e.data)).toEqual(['done']);
   expect(server.requests).toHaveLength(2);
@@ -66,7 +68,8 @@ test.each([0, Number.POSITIVE_INFINITY])('stallTimeout %s turns stall detection 
   server = await rawServer((_req, res) => stream(res, 'data: a\n\n', true));
   const s = connect(server.url, { retry: quick, stallTimeout });
   const seen = outcome(s);
-  await sleep(200);
+  await until(() => s.readyState === 'open', 'the stream to open');
+  await sleep(200); // a stall timer taken as 0 or 1 ms (Node fires setTimeout(Infinity) at once) has fired by now
   expect(s.readyState).toBe('open');
   s.close();
   expect((await seen).errors).toEqual([]);

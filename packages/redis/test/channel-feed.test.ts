@@ -4,6 +4,7 @@
  * for during a fill, history waiters, failed reads retried.
  */
 import type { StoredEvent } from '@tidings/core';
+import { waitFor } from '@tidings/testkit';
 import { ChannelFeed, type RawEntry, type Run } from '../src/channel-feed';
 import { compareStreamIds } from '../src/stream-entry';
 
@@ -141,8 +142,7 @@ test('reached() resolves once the entry is delivered (or the feed closes); a fai
   reads[0]!.answer(true);
   await tick();
   expect(errors.map((err) => err.message)).toEqual(['read failed']);
-  await new Promise((resolve) => setTimeout(resolve, 30));
-  expect(reads).toHaveLength(2);
+  await waitFor('the failed read to be tried again (retryMs 10)', () => reads.length === 2);
   reads[1]!.answer();
   await tick();
   expect(delivered).toEqual(['1-0', '2-0', '3-0', '4-0']);

@@ -19,7 +19,7 @@ describeWith(['redis'], 'a Redis restart under an Express and a Fastify server',
   beforeAll(async () => {
     redis = new PrivateRedis(await freePort());
     await redis.start();
-    const settings = { redisUrl: redis.url, prefix, timeout: 1000 };
+    const settings = { redisUrl: redis.url, prefix, timeout: 3000 };
     nodes = await Promise.all([
       startNode({ ...settings, framework: 'express' }),
       startNode({ ...settings, framework: 'fastify' }),
@@ -42,7 +42,7 @@ describeWith(['redis'], 'a Redis restart under an Express and a Fastify server',
     await Promise.all(clients.map((client) => client.waitForEvents(50)));
 
     redis.stop();
-    // Bounded: the adapter's timeout (1 s here), never a hang; the servers keep running.
+    // Bounded: the adapter's timeout (3 s here), never a hang; the servers keep running.
     await expect(a.broadcast('news', 'lost')).rejects.toMatchObject({ code: 'SSE_ERR_ADAPTER_UNAVAILABLE' });
     await expect(b.broadcast('news', 'lost')).rejects.toMatchObject({ code: 'SSE_ERR_ADAPTER_UNAVAILABLE' });
 
