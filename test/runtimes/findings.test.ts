@@ -69,13 +69,14 @@ describe.each(runtimes)('%s', (runtime) => {
   test(`client leaving: request.signal ${expected.signalAborts ? 'aborts' : 'never aborts'}; cancel() ${
     expected.cancelWithoutWrite ? 'at once' : 'only at the next write'
   }`, async () => {
-    const [silent, writing] = await Promise.all([leave(server.origin, 0), leave(server.origin, 300)]);
+    // Writes 1 s apart, and 2.5 s to watch: a cancel that comes "at once" but late on a busy machine still comes
+    // before the next write, and one that waits for a write comes with the first.
+    const [silent, writing] = await Promise.all([leave(server.origin, 0), leave(server.origin, 1000, 2500)]);
     // The stream that writes nothing after the client left:
     expect(silent.abortAfterMs !== undefined).toBe(expected.signalAborts);
     expect(silent.cancelAfterMs !== undefined).toBe(expected.cancelWithoutWrite);
-    // The stream that writes every 300 ms: cancel() comes at once, or with the first write after leaving.
+    // The stream that writes every second: cancel() comes at once, or with the first write after leaving.
     expect(writing.cancelAfterMs).toBeDefined();
-    expect(writing.cancelAfterMs!).toBeLessThan(1000);
     expect(writing.writesAfterLeaving).toBe(expected.cancelWithoutWrite ? 0 : 1);
   });
 
@@ -93,10 +94,9 @@ describe.each(runtimes)('%s', (runtime) => {
   });
 
   test(`the response head ${expected.headersWaitForBody ? 'waits for' : 'comes before'} the first body byte`, async () => {
-    const timing = await headersBeforeBody(server.origin, 1000);
-    expect(timing.firstByteMs).toBeGreaterThanOrEqual(900);
-    if (expected.headersWaitForBody) expect(timing.headersMs).toBeGreaterThanOrEqual(900);
-    else expect(timing.headersMs).toBeLessThan(500);
+    const timing = await headersBeforeBody(server.origin, 3000);
+    expect(timing.firstByteMs).toBeGreaterThanOrEqual(2900);
+    expect(timing.writtenAtHead).toBe(expected.headersWaitForBody ? 1 : 0);
   });
 
   test('a pull-based body is paced by the reader (backpressure holds; bun#32469 fixed on the pinned Bun)', async () => {
@@ -108,8 +108,10 @@ describe.each(runtimes)('%s', (runtime) => {
 });
 
 describe('a response that sends nothing after its opening comment', () => {
-  const WAIT_MS = 12_000;
-  // Every runtime at once, so the suite waits the 12 s only once.
+  // Bun cut these 8.4 to 12.0 s after the opening comment in one probe of 10 streams (its timeouts are checked on
+  // a coarse tick, it seems), so the window is wide and the wait longer than its end.
+  const WAIT_MS = 14_000;
+  // Every runtime at once, so the suite waits the 14 s only once.
   test(
     `is cut by Bun's idleTimeout (10 s), by no other runtime within ${WAIT_MS / 1000} s (workerd: cut as hung)`,
     async () => {
@@ -121,7 +123,7 @@ describe('a response that sends nothing after its opening comment', () => {
           const cutMs = cuts[i];
           if (cutsStreamWithNothingPending) expect([runtime, cutMs! < 1000]).toEqual([runtime, true]);
           else if (idleCutSeconds === undefined) expect([runtime, cutMs]).toEqual([runtime, undefined]);
-          else expect([runtime, Math.abs(cutMs! / 1000 - idleCutSeconds) < 2]).toEqual([runtime, true]);
+          else expect([runtime, Math.abs(cutMs! / 1000 - idleCutSeconds) < 3]).toEqual([runtime, true]);
         });
       } finally {
         await Promise.all(servers.map((server) => server.stop()));

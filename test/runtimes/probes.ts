@@ -127,7 +127,8 @@ export async function silentThenPush(origin: string, timerPending: boolean, sile
   await firstByte(stream);
   const ended = await Promise.race([stream.closed.then(() => true), sleep(silenceMs, false)]);
   const push = await (await fetch(`${origin}/push?id=${stream.id}`)).text();
-  await sleep(300);
+  const deadline = Date.now() + 2000; // the pushed event, if it reaches the client at all
+  while (!stream.body().includes('data: pushed') && Date.now() < deadline) await sleep(20);
   const { events } = await streamLog(origin, stream.id);
   stream.leave();
   return {
@@ -149,24 +150,28 @@ export async function idleCut(origin: string, waitMs: number): Promise<number | 
 }
 
 export interface HeadersTiming {
-  /** ms from sending the request to the response head */
-  headersMs: number;
+  /** Body writes the stream had made when the response head arrived: 0 when the head comes first. */
+  writtenAtHead: number;
   /** ms from sending the request to the first body byte */
   firstByteMs: number;
 }
 
-/** A stream that writes nothing until its first event after `delayMs`: when do the head and the event arrive? */
-export async function headersBeforeBody(origin: string, delayMs = 1000): Promise<HeadersTiming> {
+/**
+ * A stream that writes nothing until its first event after `delayMs`: did the head arrive before that write (an
+ * order, read from the stream's own log, not a time), and when did the event arrive?
+ */
+export async function headersBeforeBody(origin: string, delayMs = 3000): Promise<HeadersTiming> {
   const stream = await open(origin, `/sse?first=none&every=${delayMs * 10}&delay=${delayMs}`);
+  const { written } = await streamLog(origin, stream.id);
   await firstByte(stream, delayMs + 5000);
   stream.leave();
-  return { headersMs: stream.headersAt - stream.sentAt, firstByteMs: stream.firstByteAt()! - stream.sentAt };
+  return { writtenAtHead: written, firstByteMs: stream.firstByteAt()! - stream.sentAt };
 }
 
 /**
- * A pull-based stream and a client that reads its head, then stops reading: the bytes the stream produced
- * `stallMs` into the stall and twice as long into it. Backpressure honoured: both are the few MiB the socket
- * buffers hold, and equal; ignored: the second keeps growing.
+ * A pull-based stream and a client that reads its head, then stops reading: the bytes the stream produced once
+ * the count stood still for 250 ms (or after 10 s), and `stallMs` later. Backpressure honoured: both are the few
+ * MiB the socket buffers hold, and equal; ignored: the count never stands still, and the second is larger.
  */
 export async function producedWhileStalled(origin: string, stallMs = 1000): Promise<[number, number]> {
   const id = newId();
@@ -175,8 +180,13 @@ export async function producedWhileStalled(origin: string, stallMs = 1000): Prom
   socket.write(`GET /bp?id=${id} HTTP/1.1\r\nHost: ${hostname}\r\n\r\n`);
   await new Promise<void>((resolve) => socket.once('data', () => resolve()));
   socket.pause();
-  await sleep(stallMs);
-  const first = (await streamLog(origin, id)).produced;
+  const deadline = Date.now() + 10_000;
+  let first = (await streamLog(origin, id)).produced;
+  for (let previous = -1; first !== previous && Date.now() < deadline; ) {
+    previous = first;
+    await sleep(250);
+    first = (await streamLog(origin, id)).produced;
+  }
   await sleep(stallMs);
   const second = (await streamLog(origin, id)).produced;
   socket.destroy();
