@@ -8,7 +8,7 @@ import type { EventSourceMessage } from 'eventsource-parser';
 import { Redis } from 'ioredis';
 import { channelKey, connectionNames } from '../src/index';
 import { clientIdsNamed } from './support/clients';
-import { type ClusterNode, startNode } from './support/cluster';
+import { type ClusterNode, startNodes } from './support/cluster';
 
 describeWith(
   ['redis'],
@@ -36,9 +36,9 @@ describeWith(
 
     beforeAll(async () => {
       redis = new Redis(SHARED_REDIS_URL);
-      nodes = await Promise.all([
-        startNode({ redisUrl: SHARED_REDIS_URL, prefix, framework: 'express' }),
-        startNode({ redisUrl: SHARED_REDIS_URL, prefix, framework: 'fastify' }),
+      nodes = await startNodes([
+        { redisUrl: SHARED_REDIS_URL, prefix, framework: 'express' },
+        { redisUrl: SHARED_REDIS_URL, prefix, framework: 'fastify' },
       ]);
     });
 

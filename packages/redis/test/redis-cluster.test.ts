@@ -8,7 +8,7 @@ import { clusterSeeds, connect, describeWith, type SseTestClient } from '@tiding
 import { uniquePrefix } from '@tidings/testkit/redis';
 import type { EventSourceMessage } from 'eventsource-parser';
 import { channelKey, REDIS_ADAPTER_DEFAULTS } from '../src/index';
-import { broadcastOnceBack, type ClusterNode, startNode } from './support/cluster';
+import { broadcastOnceBack, type ClusterNode, startNodes } from './support/cluster';
 import { type ClusterNodeInfo, TestCluster } from './support/redis-cluster';
 
 describeWith(['redis-cluster'], 'the test Redis Cluster (TIDINGS_REDIS_CLUSTER)', () => {
@@ -120,9 +120,9 @@ describeWith(['redis-cluster'], 'an Express and a Fastify server in two processe
   }
 
   beforeAll(async () => {
-    nodes = await Promise.all([
-      startNode({ redisUrl: clusterSeeds(), prefix, framework: 'express' }),
-      startNode({ redisUrl: clusterSeeds(), prefix, framework: 'fastify' }),
+    nodes = await startNodes([
+      { redisUrl: clusterSeeds(), prefix, framework: 'express' },
+      { redisUrl: clusterSeeds(), prefix, framework: 'fastify' },
     ]);
   });
 

@@ -7,7 +7,7 @@ import { connect, describeWith, type SseTestClient } from '@tidings/testkit';
 import { uniquePrefix } from '@tidings/testkit/redis';
 import { Redis } from 'ioredis';
 import { channelKey } from '../src/index';
-import { broadcastOnceBack, type ClusterNode, startNode } from './support/cluster';
+import { broadcastOnceBack, type ClusterNode, startNodes } from './support/cluster';
 import { freePort, PrivateRedis } from './support/redis-server';
 
 describeWith(['redis'], 'a Redis restart under an Express and a Fastify server', () => {
@@ -20,9 +20,9 @@ describeWith(['redis'], 'a Redis restart under an Express and a Fastify server',
     redis = new PrivateRedis(await freePort());
     await redis.start();
     const settings = { redisUrl: redis.url, prefix, timeout: 3000 };
-    nodes = await Promise.all([
-      startNode({ ...settings, framework: 'express' }),
-      startNode({ ...settings, framework: 'fastify' }),
+    nodes = await startNodes([
+      { ...settings, framework: 'express' },
+      { ...settings, framework: 'fastify' },
     ]);
   });
 

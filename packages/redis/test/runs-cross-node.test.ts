@@ -15,7 +15,7 @@ import {
 import { deleteKeys, keysUnder, uniquePrefix } from '@tidings/testkit/redis';
 import { EventSource, type FetchLike } from 'eventsource';
 import { Redis } from 'ioredis';
-import { type ClusterNode, startNode } from './support/cluster';
+import { type ClusterNode, startNode, startNodes } from './support/cluster';
 
 /** The data of a run's `end` frame for a normal end. */
 const ENDED = '{"state":"ended"}';
@@ -34,10 +34,10 @@ describeWith(['redis'], 'runs across an Express and a Fastify server in two proc
   };
 
   beforeAll(async () => {
-    [a, b] = await Promise.all([
-      startNode({ ...settings, framework: 'express' }),
-      startNode({ ...settings, framework: 'fastify' }),
-    ]);
+    [a, b] = (await startNodes([
+      { ...settings, framework: 'express' },
+      { ...settings, framework: 'fastify' },
+    ])) as [ClusterNode, ClusterNode];
     redis = new Redis(SHARED_REDIS_URL);
   });
 

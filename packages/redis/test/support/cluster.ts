@@ -39,6 +39,21 @@ export interface NodeSettings {
 
 type Command = NodeCommand extends infer C ? (C extends NodeCommand ? Omit<C, 'seq'> : never) : never;
 
+/** How long a server process may take to listen. */
+const START_MS = 20_000;
+
+/**
+ * Starts server processes side by side; resolves once all listen. If one fails to start, those that started are
+ * killed before the error is thrown (no process is left behind to keep Jest from exiting).
+ */
+export async function startNodes(all: readonly NodeSettings[]): Promise<ClusterNode[]> {
+  const started = await Promise.allSettled(all.map(startNode));
+  const failed = started.find((outcome) => outcome.status === 'rejected');
+  if (failed === undefined) return started.map((outcome) => (outcome as PromiseFulfilledResult<ClusterNode>).value);
+  await Promise.all(started.map((outcome) => (outcome.status === 'fulfilled' ? outcome.value.kill() : undefined)));
+  throw failed.reason;
+}
+
 /** Starts one server process; resolves once it listens. */
 export function startNode(settings: NodeSettings): Promise<ClusterNode> {
   const child: ChildProcess = fork(path.join(__dirname, 'cluster-node.ts'), [], {
@@ -71,9 +86,18 @@ export function startNode(settings: NodeSettings): Promise<ClusterNode> {
       ? Promise.resolve()
       : new Promise((done) => child.once('exit', done));
   return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`cluster node exited early with code ${code}`)));
+    // A child that never listens is killed, so a failed start cannot keep Jest from exiting.
+    const deadline = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`cluster node (${settings.framework}) did not listen within ${START_MS} ms`));
+    }, START_MS);
+    child.once('exit', (code) => {
+      clearTimeout(deadline);
+      reject(new Error(`cluster node exited early with code ${code}`));
+    });
     child.on('message', (message: NodeReply | { port: number }) => {
       if ('port' in message) {
+        clearTimeout(deadline);
         resolve({
           port: message.port,
           base: `http://127.0.0.1:${message.port}`,
