@@ -85,7 +85,12 @@ export const firefoxDriver: BrowserDriver = {
         worker.send({ id, command, args });
       });
 
-    await call('launch', { executablePath: FIREFOX_PATH });
+    try {
+      await call('launch', { executablePath: FIREFOX_PATH });
+    } catch (err) {
+      worker.kill('SIGKILL'); // its IPC channel would keep Jest from exiting
+      throw err;
+    }
     return {
       async newPage() {
         const page = await call<number>('newPage');
