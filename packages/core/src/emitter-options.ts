@@ -1,7 +1,7 @@
 /** The options of one stream (`new SseEmitter(options)`, an adapter's defaults), their defaults and their checks. */
 import { SseInvalidOptionError } from './errors.js';
 import type { Serializer } from './frame.js';
-import { checkNonNegativeInteger, checkTimerDelay } from './options.js';
+import { checkDelay, checkNonNegativeInteger } from './options.js';
 import type { LastEventIdRejection } from './request.js';
 
 /**
@@ -71,16 +71,12 @@ let lastSettings: StreamSettings | undefined;
  */
 export function checkEmitterOptions(options: SseEmitterOptions): StreamSettings {
   const keepAliveOption = options.keepAlive ?? EMITTER_DEFAULTS.keepAlive;
-  const keepAliveMs =
-    keepAliveOption === false ? 0 : checkTimerDelay('keepAlive', checkNonNegativeInteger('keepAlive', keepAliveOption));
+  const keepAliveMs = keepAliveOption === false ? 0 : checkDelay('keepAlive', keepAliveOption);
   if (options.mode !== undefined && !MODES.includes(options.mode)) {
     throw new SseInvalidOptionError(`mode must be 'stream', 'long-poll' or 'short-poll', got ${String(options.mode)}.`);
   }
   const settings: StreamSettings = {
-    timeout: checkTimerDelay(
-      'timeout',
-      checkNonNegativeInteger('timeout', options.timeout ?? EMITTER_DEFAULTS.timeout),
-    ),
+    timeout: checkDelay('timeout', options.timeout ?? EMITTER_DEFAULTS.timeout),
     keepAlive: keepAliveMs === 0 ? false : keepAliveMs,
     retry: options.retry === undefined ? undefined : checkNonNegativeInteger('retry', options.retry),
     serialize: options.serialize,
@@ -88,10 +84,7 @@ export function checkEmitterOptions(options: SseEmitterOptions): StreamSettings 
       'maxBufferedBytes',
       options.maxBufferedBytes ?? EMITTER_DEFAULTS.maxBufferedBytes,
     ),
-    sendTimeout: checkTimerDelay(
-      'sendTimeout',
-      checkNonNegativeInteger('sendTimeout', options.sendTimeout ?? EMITTER_DEFAULTS.sendTimeout),
-    ),
+    sendTimeout: checkDelay('sendTimeout', options.sendTimeout ?? EMITTER_DEFAULTS.sendTimeout),
     mode: options.mode,
     onInvalidLastEventId: options.onInvalidLastEventId,
   };

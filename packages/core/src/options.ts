@@ -23,6 +23,11 @@ export function checkTimerDelay(name: string, ms: number): number {
   return ms;
 }
 
+/** A timer's delay option (0 allowed): a non-negative integer a timer can wait ({@link checkTimerDelay}). */
+export function checkDelay(name: string, value: unknown, unit = ''): number {
+  return checkTimerDelay(name, checkNonNegativeInteger(name, value, unit));
+}
+
 /** Returns `value` when it is a positive safe integer (or, with `allowInfinity`, Infinity); throws `SSE_ERR_INVALID_OPTION` otherwise. */
 export function checkPositiveInteger(name: string, value: unknown, unit = '', allowInfinity = false): number {
   if (allowInfinity && value === Number.POSITIVE_INFINITY) return value;

@@ -13,7 +13,7 @@ import { type AnyEmitter, warn } from './internal.js';
 import { AdapterLog } from './log-adapter.js';
 import { MemoryLog } from './log-memory.js';
 import { type MultiSubscribeOptions, subscribeChannels } from './multi-channel.js';
-import { checkNonNegativeInteger, checkTimerDelay } from './options.js';
+import { checkDelay, checkNonNegativeInteger } from './options.js';
 import type { Run, RunOptions } from './run.js';
 import { RunStore } from './run-store.js';
 import type { DeliveryCounters, StreamHandle } from './stream-handle.js';
@@ -101,10 +101,7 @@ export class ChannelRegistry {
       options.history ?? REGISTRY_DEFAULTS.history,
       'events per channel',
     );
-    const ttl = checkTimerDelay(
-      'historyTtl',
-      checkNonNegativeInteger('historyTtl', options.historyTtl ?? REGISTRY_DEFAULTS.historyTtl, 'ms'),
-    );
+    const ttl = checkDelay('historyTtl', options.historyTtl ?? REGISTRY_DEFAULTS.historyTtl, 'ms');
     const lifecycle = ttl > 0 ? new ChannelLifecycle<Channel>(ttl, (channel) => this.#drop(channel)) : undefined;
     this.#lifecycle = lifecycle;
     this.#limit = new ConnectionLimit(options);

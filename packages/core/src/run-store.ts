@@ -4,7 +4,7 @@
  * node's subscribers share one live feed of it).
  */
 import { SseInvalidRunIdError } from './errors.js';
-import { checkNonNegativeInteger, checkPositiveInteger, checkTimerDelay } from './options.js';
+import { checkDelay, checkPositiveInteger, checkTimerDelay } from './options.js';
 import { closeRun, learnRun, RUN_DEFAULTS, Run, type RunContext, type RunOptions, type RunSettings } from './run.js';
 import { checkRunId, generateRunId, isRunId } from './run-id.js';
 
@@ -35,7 +35,7 @@ export class RunStore {
       throw new SseInvalidRunIdError(`A run "${id}" exists already (running, or kept for ttl after it ended).`);
     }
     const settings = {
-      ttl: checkTimerDelay('ttl', checkNonNegativeInteger('ttl', options.ttl ?? RUN_DEFAULTS.ttl, 'ms')),
+      ttl: checkDelay('ttl', options.ttl ?? RUN_DEFAULTS.ttl, 'ms'),
       maxEvents: checkPositiveInteger('maxEvents', options.maxEvents ?? RUN_DEFAULTS.maxEvents, 'events'),
       idleTimeout: checkTimerDelay(
         'idleTimeout',
