@@ -25,8 +25,9 @@ export function heapAfterGc(): number {
   let used = process.memoryUsage().heapUsed;
   for (let pass = 1; pass < 5; pass++) {
     gc();
-    const freed = used - process.memoryUsage().heapUsed;
-    used -= freed;
+    const after = process.memoryUsage().heapUsed;
+    const freed = used - after;
+    used = after;
     if (freed < 64 * 1024) break;
   }
   return used;
